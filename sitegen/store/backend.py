@@ -1,0 +1,97 @@
+"""Where store bytes live. Every write is either atomic-replace or exclusive-create.
+
+The store layer talks to a :class:`Backend` with ``/``-separated keys relative to the
+store root, so the local directory (here) and an object store (conditional PUT with
+``If-None-Match: *``) offer the same two guarantees:
+
+* :meth:`Backend.put` replaces a key atomically: readers see old or new bytes, never half.
+* :meth:`Backend.put_exclusive` creates a key with its full content only if it does not
+  exist. Version and event numbers are claimed this way; nothing is ever list-then-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+TEMP_PREFIX = ".tmp-"
+
+
+class Backend(Protocol):
+    """Byte storage with atomic replace and exclusive create."""
+
+    def read(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def children(self, prefix: str) -> list[str]: ...
+    def put(self, key: str, data: bytes) -> None: ...
+    def put_exclusive(self, key: str, data: bytes) -> bool: ...
+    def display(self, key: str) -> str: ...
+    def identity(self, key: str) -> tuple[int, int]: ...
+
+
+class LocalBackend:
+    """A store in a local directory. Temp files start with ``.tmp-`` and are never read."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"unsafe store key {key!r}")
+        return self.root / key if key else self.root
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def children(self, prefix: str) -> list[str]:
+        """Sorted names directly under ``prefix`` (dirs and files), temp files excluded."""
+        try:
+            names = os.listdir(self._path(prefix))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(n for n in names if not n.startswith(TEMP_PREFIX))
+
+    def is_dir(self, key: str) -> bool:
+        return self._path(key).is_dir()
+
+    def put(self, key: str, data: bytes) -> None:
+        final = self._path(key)
+        tmp = self._write_temp(final, data)
+        os.replace(tmp, final)
+
+    def put_exclusive(self, key: str, data: bytes) -> bool:
+        """Create ``key`` with ``data`` unless it exists; the content appears whole or not at all."""
+        final = self._path(key)
+        tmp = self._write_temp(final, data)
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            return False
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return True
+
+    def display(self, key: str) -> str:
+        return str(self._path(key))
+
+    def identity(self, key: str) -> tuple[int, int]:
+        """(size, mtime_ns): cheap identity for parse caches."""
+        st = self._path(key).stat()
+        return (st.st_size, st.st_mtime_ns)
+
+    @staticmethod
+    def _write_temp(final: Path, data: bytes) -> Path:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return tmp

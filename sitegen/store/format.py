@@ -1,0 +1,175 @@
+"""The store format, in one place: names, keys, canonical JSON and digests.
+
+``docs/format.md`` is the human-readable spec of what this module encodes. The writer
+(:mod:`sitegen.store.writer`) and the reader (:mod:`sitegen.store.reader`) both use it,
+so the two sides cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+FORMAT_VERSION = 1
+ROOT_KEY = "sitegen-store.json"
+ARTIFACTS = "artifacts"
+RUNS = "runs"
+OBJECTS = "objects/sha256"
+EVENTS = "events"
+EVENT_DIGITS = 12
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+VERSION_RE = re.compile(r"^v(0|[1-9][0-9]{0,8})$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+REF_RE = re.compile(
+    r"^(?P<type>[a-z0-9][a-z0-9._-]{0,63}/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})"
+    r"(?::(?P<tag>[A-Za-z0-9][A-Za-z0-9._-]{0,63}))?$"
+)
+LATEST = "latest"
+
+NAME_RULE = "1-128 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
+TYPE_RULE = "1-64 characters: lowercase letters, digits, '.', '_', '-'"
+ALIAS_RULE = (
+    "1-64 characters: letters, digits, '.', '_', '-'; not 'latest' (automatic) and not "
+    "a version like 'v3'"
+)
+
+
+def check_name(name: object) -> str | None:
+    """Why ``name`` is not a valid collection name, or None."""
+    if not isinstance(name, str) or not NAME_RE.match(name) or name in {".", ".."}:
+        return f"invalid artifact name {name!r}: use {NAME_RULE}"
+    return None
+
+
+def check_type(type_: object) -> str | None:
+    if not isinstance(type_, str) or not TYPE_RE.match(type_):
+        return f"invalid artifact type {type_!r}: use {TYPE_RULE}"
+    return None
+
+
+def check_alias(alias: object) -> str | None:
+    """Why ``alias`` cannot be set by a user, or None."""
+    if not isinstance(alias, str) or not ALIAS_RE.match(alias):
+        return f"invalid alias {alias!r}: use {ALIAS_RULE}"
+    if alias == LATEST or VERSION_RE.match(alias):
+        return f"alias {alias!r} is reserved: 'latest' and 'vN' are set automatically"
+    return None
+
+
+def check_run_id(run_id: object) -> str | None:
+    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
+        return f"invalid run id {run_id!r}: use 1-64 letters, digits, '_' or '-'"
+    return None
+
+
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+_PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def check_file_path(path: object) -> str | None:
+    """Why a manifest path is unsafe, or None. Paths are untrusted input."""
+    if not isinstance(path, str) or not path:
+        return f"invalid file path {path!r}: must be a non-empty string"
+    reasons = [
+        ("\x00" in path, "contains a NUL byte"),
+        ("\\" in path, "contains a backslash; use '/'"),
+        (path.startswith("/") or bool(_DRIVE_RE.match(path)), "is absolute"),
+        (
+            any(seg in {"", ".", ".."} for seg in path.split("/")),
+            "has an empty, '.' or '..' segment",
+        ),
+        (bool(_PERCENT_RE.search(path)), "contains a percent-encoded escape"),
+        (any(unicodedata.category(c) == "Cc" for c in path), "contains a control character"),
+        (len(path.encode("utf-8")) > 1024, "is longer than 1024 bytes"),
+    ]
+    for bad, why in reasons:
+        if bad:
+            return f"unsafe file path {path!r}: {why}"
+    return None
+
+
+def fold_path(path: str) -> str:
+    """The key under which two paths collide on case-insensitive, normalising filesystems."""
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def casefold_collisions(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs of paths that name the same file on a case-insensitive filesystem."""
+    seen: dict[str, str] = {}
+    clashes: list[tuple[str, str]] = []
+    for path in sorted(paths):
+        folded = fold_path(path)
+        if folded in seen:
+            clashes.append((seen[folded], path))
+        else:
+            seen[folded] = path
+    return clashes
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one serialisation of records: sorted keys, 2-space indent, UTF-8, final newline."""
+    text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_digest(files: Mapping[str, Mapping[str, Any]]) -> str:
+    """A version's identity: sha256 over sorted ``path:sha256:size[:ref]`` lines.
+
+    Only file content counts (like W&B's manifest digest), so logging the same files
+    again is recognised as the same version whatever the metadata says.
+    """
+    lines = []
+    for path in sorted(files):
+        entry = files[path]
+        line = f"{path}:{entry['sha256']}:{entry['size']}"
+        if entry.get("ref"):
+            line += f":{entry['ref']}"
+        lines.append(line + "\n")
+    return sha256_hex("".join(lines).encode("utf-8"))
+
+
+def collection_key(type_: str, name: str) -> str:
+    return f"{ARTIFACTS}/{type_}/{name}"
+
+
+def manifest_key(type_: str, name: str, version: int) -> str:
+    return f"{collection_key(type_, name)}/v{version}/manifest.json"
+
+
+def run_key(run_id: str) -> str:
+    return f"{RUNS}/{run_id}/run.json"
+
+
+def history_key(run_id: str) -> str:
+    return f"{RUNS}/{run_id}/history.jsonl"
+
+
+def object_key(sha256: str) -> str:
+    return f"{OBJECTS}/{sha256[:2]}/{sha256[2:]}"
+
+
+def event_key(seq: int) -> str:
+    return f"{EVENTS}/{seq:0{EVENT_DIGITS}d}.json"
+
+
+def parse_event_name(name: str) -> int | None:
+    stem, dot, ext = name.partition(".")
+    if ext != "json" or not dot or len(stem) != EVENT_DIGITS or not stem.isdigit():
+        return None
+    return int(stem)
+
+
+def format_ref(type_: str, name: str, version: int) -> str:
+    return f"{type_}/{name}:v{version}"

@@ -1,0 +1,159 @@
+"""Reading a store into raw records: the I/O end of the pipeline.
+
+Nothing here interprets records beyond parsing them; :mod:`sitegen.store.records`
+checks their shape. Parse errors become problems with the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from sitegen.errors import Problem
+from sitegen.store.backend import Backend
+from sitegen.store.events import Event, read_log
+from sitegen.store.format import ARTIFACTS, RUNS, VERSION_RE, history_key, run_key
+from sitegen.store.writer import check_root
+
+
+@dataclass(frozen=True)
+class Raw:
+    """One parsed record file. ``data`` is None when it could not be parsed."""
+
+    key: str
+    display: str
+    text: str
+    data: Any
+
+
+@dataclass(frozen=True)
+class RawStore:
+    root: dict[str, Any]
+    display: str
+    manifests: tuple[Raw, ...]
+    collections: tuple[Raw, ...]
+    runs: tuple[Raw, ...]
+    histories: tuple[Raw, ...]
+    events: tuple[Event, ...]
+    problems: tuple[Problem, ...]
+
+
+def load_raw(backend: Backend) -> RawStore:
+    """Read every record of a store; problems are collected, never raised (but the root)."""
+    root = check_root(backend)
+    problems: list[Problem] = []
+    manifests, collections = _read_artifacts(backend, problems)
+    runs, histories = _read_runs(backend, problems)
+    events, log_problems = read_log(backend)
+    problems.extend(log_problems)
+    return RawStore(
+        root,
+        backend.display(""),
+        tuple(manifests),
+        tuple(collections),
+        tuple(runs),
+        tuple(histories),
+        tuple(events),
+        tuple(problems),
+    )
+
+
+def _read_artifacts(backend: Backend, problems: list[Problem]) -> tuple[list[Raw], list[Raw]]:
+    manifests: list[Raw] = []
+    collections: list[Raw] = []
+    for type_ in backend.children(ARTIFACTS):
+        for name in backend.children(f"{ARTIFACTS}/{type_}"):
+            base = f"{ARTIFACTS}/{type_}/{name}"
+            for entry in backend.children(base):
+                if entry == "collection.yaml":
+                    collections.append(read_yaml(backend, f"{base}/{entry}", problems))
+                elif VERSION_RE.match(entry):
+                    key = f"{base}/{entry}/manifest.json"
+                    if backend.exists(key):
+                        manifests.append(read_json(backend, key, problems))
+    return manifests, collections
+
+
+def _read_runs(backend: Backend, problems: list[Problem]) -> tuple[list[Raw], list[Raw]]:
+    runs: list[Raw] = []
+    histories: list[Raw] = []
+    for run_id in backend.children(RUNS):
+        if backend.exists(run_key(run_id)):
+            runs.append(read_json(backend, run_key(run_id), problems))
+        if backend.exists(history_key(run_id)):
+            histories.append(read_jsonl(backend, history_key(run_id), problems))
+    return runs, histories
+
+
+def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:
+    try:
+        return backend.read(key).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(backend.display(key), None, f"not UTF-8 text: {exc.reason}"))
+        return None
+
+
+def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
+    text = _decode(backend, key, problems)
+    data = None
+    if text is not None:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problems.append(
+                Problem(
+                    backend.display(key),
+                    exc.lineno,
+                    f"invalid JSON: {exc.msg}",
+                    "the file was edited by hand or truncated",
+                )
+            )
+    return Raw(key, backend.display(key), text or "", data)
+
+
+def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
+    text = _decode(backend, key, problems) or ""
+    rows: list[Any] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            problems.append(
+                Problem(
+                    backend.display(key),
+                    lineno,
+                    f"invalid JSON line: {exc.msg}",
+                    "a writer may have been killed mid-line; the rest is kept",
+                )
+            )
+    return Raw(key, backend.display(key), text, rows)
+
+
+def read_yaml(backend: Backend, key: str, problems: list[Problem]) -> Raw:
+    text = _decode(backend, key, problems)
+    data = None
+    if text is not None:
+        data, problem = parse_yaml(text, backend.display(key))
+        if problem is not None:
+            problems.append(problem)
+    return Raw(key, backend.display(key), text or "", data)
+
+
+def parse_yaml(text: str, display: str) -> tuple[Any, Problem | None]:
+    """Safe-load YAML (C loader when available) turning syntax errors into a located problem."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader), None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        return None, Problem(
+            display, line, f"invalid YAML: {exc.problem}", "check indentation and quoting"
+        )
+    except yaml.YAMLError as exc:
+        return None, Problem(display, None, f"invalid YAML: {exc}")

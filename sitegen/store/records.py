@@ -1,0 +1,438 @@
+"""Typed, checked records from raw store files: the *validate* stage.
+
+Pure: takes a :class:`~sitegen.store.reader.RawStore`, returns :class:`Records` and
+every problem found, each located as ``path:line``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.errors import Problem
+from sitegen.store.events import Event, LogState, replay
+from sitegen.store.format import (
+    SHA256_RE,
+    casefold_collisions,
+    check_alias,
+    check_file_path,
+    check_name,
+    check_run_id,
+    check_type,
+    content_digest,
+    sha256_hex,
+)
+from sitegen.store.reader import Raw, RawStore
+
+RUN_STATUSES = frozenset({"running", "finished", "failed", "crashed"})
+REF_RE = re.compile(r"^([a-z0-9][a-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*):v(0|[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    sha256: str
+    size: int
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    type: str
+    name: str
+    version: int
+    digest: str
+    created_at: str
+    run: str | None
+    description: str
+    metadata: Mapping[str, Any]
+    files: tuple[FileEntry, ...]
+    source: Mapping[str, Any] | None
+    display: str
+    manifest_sha256: str
+
+    @property
+    def collection(self) -> str:
+        return f"{self.type}/{self.name}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.type}/{self.name}:v{self.version}"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    name: str
+    job_type: str
+    status: str
+    started_at: str
+    finished_at: str | None
+    config: Mapping[str, Any]
+    summary: Mapping[str, Any]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    git: Mapping[str, Any]
+    host: str
+    user: str
+    notes: str
+    tags: tuple[str, ...]
+    source: Mapping[str, Any] | None
+    display: str
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    type: str
+    name: str
+    description: str
+    tags: tuple[str, ...]
+    display: str
+
+    @property
+    def collection(self) -> str:
+        return f"{self.type}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Records:
+    project: str
+    store_display: str
+    versions: tuple[VersionRecord, ...]
+    runs: tuple[RunRecord, ...]
+    histories: Mapping[str, tuple[Mapping[str, Any], ...]]
+    collections: Mapping[str, CollectionInfo]
+    events: tuple[Event, ...]
+    state: LogState
+    problems: tuple[Problem, ...]
+
+
+def line_of(text: str, *keys: str) -> int | None:
+    """Best-effort line of a nested key in pretty-printed JSON or YAML (1-based)."""
+    pos = 0
+    for key in keys:
+        found = text.find(f'"{key}":', pos)
+        if found < 0:
+            found = text.find(f"{key}:", pos)
+        if found < 0:
+            return None if pos == 0 else text.count("\n", 0, pos) + 1
+        pos = found
+    return text.count("\n", 0, pos) + 1
+
+
+class _Checker:
+    """Collects problems for one raw record, locating each by key."""
+
+    def __init__(self, raw: Raw, problems: list[Problem]) -> None:
+        self.raw, self.problems = raw, problems
+
+    def fail(
+        self, message: str, *keys: str, hint: str | None = None, warning: bool = False
+    ) -> None:
+        line = line_of(self.raw.text, *keys) if keys else None
+        self.problems.append(
+            Problem(self.raw.display, line, message, hint, "warning" if warning else "error")
+        )
+
+    def get(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any,
+        what: str,
+    ) -> Any:
+        value = data.get(key, default)
+        if value is default and key not in data:
+            return default
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+            self.fail(f"'{key}' must be {what}", key)
+            return default
+        return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def check_records(raw: RawStore) -> Records:
+    problems: list[Problem] = list(raw.problems)
+    state = replay(raw.events)
+    versions = [v for m in raw.manifests if (v := check_manifest(m, state, problems)) is not None]
+    runs = [r for x in raw.runs if (r := check_run(x, state, problems)) is not None]
+    histories = {h.key.split("/")[1]: check_history(h, problems) for h in raw.histories}
+    collections = {c.collection: c for x in raw.collections if (c := check_collection(x, problems))}
+    check_lineage_refs(versions, runs, problems)
+    check_log_against_files(state, versions, raw.display, problems)
+    project = str(raw.root.get("project", ""))
+    return Records(
+        project,
+        raw.display,
+        tuple(versions),
+        tuple(runs),
+        histories,
+        {k: collections[k] for k in sorted(collections)},
+        raw.events,
+        state,
+        tuple(problems),
+    )
+
+
+def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> VersionRecord | None:
+    """A committed, well-formed version, or None (with problems saying why)."""
+    c = _Checker(raw, problems)
+    data = raw.data
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        c.fail("manifest must be a JSON object")
+        return None
+    _, type_, name, vdir, _ = raw.key.split("/")
+    version = int(vdir[1:])
+    for key, expected in (("type", type_), ("name", name), ("version", version)):
+        if data.get(key) != expected:
+            c.fail(
+                f"'{key}' is {data.get(key)!r} but the manifest lives at {type_}/{name}/{vdir}",
+                key,
+                hint="manifests must not be moved or renamed",
+            )
+    for why in (check_type(type_), check_name(name)):
+        if why:
+            c.fail(why)
+    coll = f"{type_}/{name}"
+    if (coll, version) not in state.versions:
+        c.fail(
+            f"uncommitted version {coll}:{vdir}: no version.created event in the log",
+            hint="a writer died before committing, or the directory was added by hand; "
+            "it is left out of the site",
+            warning=True,
+        )
+        return None
+    files = _check_files(c, data.get("files"))
+    if files is None:
+        return None
+    digest = content_digest(
+        {f.path: {"sha256": f.sha256, "size": f.size, "ref": f.ref} for f in files}
+    )
+    if data.get("digest") != digest:
+        c.fail(
+            f"'digest' does not match the files: recorded {data.get('digest')!r}, computed {digest}",
+            "digest",
+            hint="the file list was edited after the version was committed",
+        )
+    manifest_sha = sha256_hex(raw.text.encode("utf-8"))
+    if state.manifest_hashes.get((coll, version)) not in (None, "", manifest_sha):
+        c.fail(
+            "manifest differs from the one committed in the event log",
+            hint="versions are immutable; restore the original manifest",
+        )
+    return VersionRecord(
+        type_,
+        name,
+        version,
+        digest,
+        str(c.get(data, "created_at", str, "", "a timestamp string")),
+        c.get(data, "run", (str, type(None)), None, "a run id or null"),
+        str(c.get(data, "description", str, "", "a markdown string")),
+        c.get(data, "metadata", dict, {}, "an object"),
+        files,
+        c.get(data, "source", (dict, type(None)), None, "an object"),
+        raw.display,
+        manifest_sha,
+    )
+
+
+def _check_files(c: _Checker, files: Any) -> tuple[FileEntry, ...] | None:
+    if not isinstance(files, dict):
+        c.fail("'files' must be an object of path -> {sha256, size}", "files")
+        return None
+    entries: list[FileEntry] = []
+    ok = True
+    for path, entry in sorted(files.items()):
+        why = check_file_path(path)
+        if why is None and not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("sha256"), str)
+            and SHA256_RE.match(entry["sha256"])
+        ):
+            why = f"file {path!r} needs a 'sha256' of 64 lowercase hex digits"
+        if why is None and not (type(entry.get("size")) is int and entry["size"] >= 0):
+            why = f"file {path!r} needs a non-negative integer 'size'"
+        if why is None and not isinstance(entry.get("ref", ""), str):
+            why = f"file {path!r}: 'ref' must be a URI string"
+        if why is not None:
+            c.fail(
+                why,
+                "files",
+                path if isinstance(path, str) else "",
+                hint="paths are relative, '/'-separated, "
+                "without '..'; entries are {sha256, size[, ref]}",
+            )
+            ok = False
+            continue
+        entries.append(FileEntry(path, entry["sha256"], entry["size"], entry.get("ref") or None))
+    for first, second in casefold_collisions(f.path for f in entries):
+        c.fail(
+            f"paths {first!r} and {second!r} collide on case-insensitive filesystems",
+            "files",
+            second,
+        )
+        ok = False
+    return tuple(entries) if ok else None
+
+
+def check_run(raw: Raw, state: LogState, problems: list[Problem]) -> RunRecord | None:
+    c = _Checker(raw, problems)
+    data = raw.data
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        c.fail("run record must be a JSON object")
+        return None
+    run_id = raw.key.split("/")[1]
+    if data.get("id") != run_id or check_run_id(run_id):
+        c.fail(f"'id' is {data.get('id')!r} but the run lives at runs/{run_id}", "id")
+        return None
+    status = c.get(data, "status", str, "running", "a string")
+    if status not in RUN_STATUSES:
+        c.fail(f"'status' {status!r} is not one of {sorted(RUN_STATUSES)}", "status")
+    finished = state.runs_finished.get(run_id)
+    if finished is None and status == "running":
+        status = "crashed" if run_id in state.runs_started else status
+    summary = c.get(data, "summary", dict, {}, "an object")
+    for key, value in summary.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            c.fail(f"'summary.{key}' must be a finite number", "summary", key)
+    return RunRecord(
+        run_id,
+        str(c.get(data, "name", str, run_id, "a string")),
+        str(c.get(data, "job_type", str, "", "a string")),
+        finished or status,
+        str(c.get(data, "started_at", str, "", "a timestamp string")),
+        c.get(data, "finished_at", (str, type(None)), None, "a timestamp string or null"),
+        c.get(data, "config", dict, {}, "an object"),
+        summary,
+        _refs(c, data, "inputs"),
+        _refs(c, data, "outputs"),
+        c.get(data, "git", dict, {}, "an object"),
+        str(c.get(data, "host", str, "", "a string")),
+        str(c.get(data, "user", str, "", "a string")),
+        str(c.get(data, "notes", str, "", "a string")),
+        tuple(str(t) for t in c.get(data, "tags", list, [], "a list of strings")),
+        c.get(data, "source", (dict, type(None)), None, "an object"),
+        raw.display,
+    )
+
+
+def _refs(c: _Checker, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    refs = c.get(data, key, list, [], "a list of 'type/name:vN' references")
+    good = []
+    for ref in refs:
+        if isinstance(ref, str) and REF_RE.match(ref):
+            good.append(ref)
+        else:
+            c.fail(f"'{key}' entry {ref!r} is not a 'type/name:vN' reference", key)
+    return tuple(dict.fromkeys(good))
+
+
+def check_history(raw: Raw, problems: list[Problem]) -> tuple[Mapping[str, Any], ...]:
+    rows = raw.data if isinstance(raw.data, list) else []
+    good: list[Mapping[str, Any]] = []
+    for index, row in enumerate(rows):
+        if isinstance(row, dict) and type(row.get("_step")) is int:
+            good.append(row)
+        else:
+            problems.append(
+                Problem(
+                    raw.display, index + 1, "history row must be an object with an integer '_step'"
+                )
+            )
+    return tuple(good)
+
+
+def check_collection(raw: Raw, problems: list[Problem]) -> CollectionInfo | None:
+    c = _Checker(raw, problems)
+    _, type_, name, _ = raw.key.split("/")
+    data = raw.data if raw.data is not None else {}
+    if not isinstance(data, dict):
+        c.fail("collection.yaml must be a mapping with 'description' and 'tags'")
+        return None
+    for key in sorted(set(data) - {"description", "tags"}):
+        c.fail(f"unknown key {key!r}", key, hint="allowed keys: description, tags", warning=True)
+    tags = c.get(data, "tags", list, [], "a list of strings")
+    return CollectionInfo(
+        type_,
+        name,
+        str(c.get(data, "description", str, "", "a markdown string")),
+        tuple(str(t) for t in tags),
+        raw.display,
+    )
+
+
+def check_lineage_refs(
+    versions: list[VersionRecord], runs: list[RunRecord], problems: list[Problem]
+) -> None:
+    """Inputs/outputs that point nowhere are problems; the edge is still drawn, marked broken."""
+    known = {v.ref for v in versions}
+    run_ids = {r.id for r in runs}
+    for run in runs:
+        for key, refs in (("inputs", run.inputs), ("outputs", run.outputs)):
+            for ref in refs:
+                if ref not in known:
+                    problems.append(
+                        Problem(
+                            run.display,
+                            None,
+                            f"'{key}' names {ref}, which is not a committed version",
+                            "the version was never committed or the store is incomplete",
+                        )
+                    )
+    for v in versions:
+        if v.run is not None and v.run not in run_ids:
+            problems.append(
+                Problem(
+                    v.display,
+                    None,
+                    f"producing run {v.run!r} does not exist",
+                    warning_hint(),
+                    "warning",
+                )
+            )
+
+
+def warning_hint() -> str:
+    return "the run record is missing; lineage shows the edge as broken"
+
+
+def check_log_against_files(
+    state: LogState, versions: list[VersionRecord], display: str, problems: list[Problem]
+) -> None:
+    present = {(v.collection, v.version) for v in versions}
+    for coll, version in sorted(state.versions - present):
+        problems.append(
+            Problem(
+                f"{display}/artifacts/{coll}/v{version}/manifest.json",
+                None,
+                "the event log commits this version but its manifest is missing or unreadable",
+                "restore the manifest from a backup",
+            )
+        )
+    for coll, aliases in sorted(state.aliases.items()):
+        for alias, version in sorted(aliases.items()):
+            if check_alias(alias):
+                problems.append(
+                    Problem(
+                        f"{display}/events", None, f"{coll}: {check_alias(alias)}", None, "warning"
+                    )
+                )
+            if (coll, version) not in state.versions:
+                problems.append(
+                    Problem(
+                        f"{display}/events",
+                        None,
+                        f"alias {alias!r} points to {coll}:v{version}, never committed",
+                    )
+                )
