@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from sitegen import assets
-from sitegen.errors import SitegenError
+from sitegen.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,18 +47,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``assets fetch|list``. Bad input raises SitegenError (``sitegen.cli`` prints the
+    problems and exits 1)."""
     cache: Path = args.cache if args.cache is not None else assets.default_cache_dir()
-    try:
-        if args.assets_command == "fetch":
-            return _fetch(cache, args.from_npm)
-        if args.assets_command == "list":
-            return _list(cache)
-    except SitegenError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    print(f"sitegen assets: unknown command {args.assets_command!r}", file=sys.stderr)
-    return 2
+    if args.assets_command == "fetch":
+        return _fetch(cache, args.from_npm)
+    if args.assets_command == "list":
+        return _list(cache)
+    raise UsageError.single("sitegen assets", f"unknown command {args.assets_command!r}")
 
 
 def _fetch(cache: Path, from_npm: Path | None) -> int:

@@ -56,7 +56,7 @@ class Artifact:
     def __init__(
         self,
         name: str,
-        type: str,  # noqa: A002 - mirrors wandb.Artifact
+        type: str,
         description: str = "",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:

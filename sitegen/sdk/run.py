@@ -177,7 +177,7 @@ def init(
     job_type: str = "",
     config: Mapping[str, Any] | None = None,
     name: str | None = None,
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     notes: str = "",
     tags: tuple[str, ...] | list[str] = (),
     clock: Clock | None = None,

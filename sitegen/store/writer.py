@@ -13,7 +13,7 @@ and ``validate`` names it as uncommitted; the number is simply not reused.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ class StoreWriter:
         self.backend.put(run_key(str(record["id"])), body)
         return sha256_hex(body)
 
-    def write_history(self, run_id: str, rows: list[Mapping[str, Any]]) -> None:
+    def write_history(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
         lines = (
             json.dumps(r, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n" for r in rows
         )

@@ -1,0 +1,215 @@
+"""``build()``: the pipeline, load → validate → model → plan → render → write."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import jinja2
+
+from sitegen import __version__
+from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor_assets
+from sitegen.config import SiteConfig, load_config
+from sitegen.errors import Problem, SitegenError, errors_only
+from sitegen.markdown import render_markdown
+from sitegen.model import Project, build_model
+from sitegen.pages import Page, SiteInfo, plan_site, published_files
+from sitegen.render import (
+    context_fingerprint,
+    make_environment,
+    render_page,
+    static_files,
+    theme_digest,
+)
+from sitegen.store import open_backend
+from sitegen.store.format import object_key
+from sitegen.store.reader import load_raw
+from sitegen.store.records import check_records
+from sitegen.write import (
+    check_output_dir,
+    discard,
+    link_or_copy,
+    new_staging_dir,
+    read_build_manifest,
+    swap_into_place,
+    write_build_manifest,
+    write_file,
+)
+
+PARALLEL_FROM_PAGES = 400
+CHUNK = 64
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    store: Path
+    out: Path
+    config_path: Path | None = None
+    strict: bool = False
+    offline: bool = False
+    jobs: int = 0
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    out: Path
+    pages: int
+    rendered: int
+    reused: int
+    seconds: float
+    problems: tuple[Problem, ...]
+
+
+def build(options: BuildOptions) -> BuildReport:
+    started = time.perf_counter()
+    config = load_config(options.config_path, options.store)
+    backend = open_backend(options.store)
+    records = check_records(load_raw(backend))
+    if failing := errors_only(records.problems, options.strict):
+        raise SitegenError(sorted(failing))
+    project = build_model(records, config)
+    site = site_info(config, project, options.offline)
+    pages = plan_site(site, project, config)
+    check_output_dir(options.out)
+    salt = build_salt(config, options.offline)
+    staging = new_staging_dir(options.out)
+    try:
+        results = render_all(pages, staging, options, salt, config.theme_dir)
+        write_extras(staging, project, config, options, backend.read)
+        write_build_manifest(
+            staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
+        )
+        swap_into_place(staging, options.out)
+    except BaseException:
+        discard(staging)
+        raise
+    rendered = sum(1 for _, _, fresh in results if fresh)
+    return BuildReport(
+        options.out,
+        len(pages),
+        rendered,
+        len(pages) - rendered,
+        time.perf_counter() - started,
+        tuple(sorted(records.problems)),
+    )
+
+
+def build_stamp(project: Project) -> str:
+    """SOURCE_DATE_EPOCH when set, else the time of the last event: never the wall clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return project.events[-1].time if project.events else ""
+
+
+def site_info(config: SiteConfig, project: Project, offline: bool) -> SiteInfo:
+    return SiteInfo(
+        config.title or project.name or "sitegen",
+        render_markdown(config.description),
+        project.name,
+        build_stamp(project),
+        __version__,
+        offline,
+    )
+
+
+def build_salt(config: SiteConfig, offline: bool) -> str:
+    parts = [__version__, theme_digest(config.theme_dir), config.text, str(offline)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Job:
+    pages: list[Page]
+    staging: Path
+    previous_out: Path
+    previous: dict[str, str]
+    salt: str
+    theme_dir: Path | None
+
+
+_JOB: _Job | None = None
+_ENV: jinja2.Environment | None = None
+
+
+def _render_range(bounds: tuple[int, int]) -> list[tuple[str, str, bool]]:
+    """Render (or reuse) pages[start:stop]; runs in a forked worker or in-process."""
+    global _ENV
+    assert _JOB is not None
+    if _ENV is None:
+        _ENV = make_environment(_JOB.theme_dir)
+    out = []
+    for page in _JOB.pages[bounds[0] : bounds[1]]:
+        fingerprint = context_fingerprint(_JOB.salt, page)
+        old = _JOB.previous_out / page.url
+        if _JOB.previous.get(page.url) == fingerprint and old.is_file():
+            link_or_copy(old, _JOB.staging, page.url)
+            out.append((page.url, fingerprint, False))
+        else:
+            write_file(_JOB.staging, page.url, render_page(_ENV, page))
+            out.append((page.url, fingerprint, True))
+    return out
+
+
+def render_all(
+    pages: list[Page], staging: Path, options: BuildOptions, salt: str, theme_dir: Path | None
+) -> list[tuple[str, str, bool]]:
+    global _JOB, _ENV
+    _JOB, _ENV = (
+        _Job(pages, staging, options.out, read_build_manifest(options.out), salt, theme_dir),
+        None,
+    )
+    jobs = options.jobs or (os.cpu_count() or 1)
+    chunks = [(i, min(i + CHUNK, len(pages))) for i in range(0, len(pages), CHUNK)]
+    try:
+        if jobs > 1 and len(pages) >= PARALLEL_FROM_PAGES:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                return [row for rows in pool.map(_render_range, chunks) for row in rows]
+        return [row for chunk in chunks for row in _render_range(chunk)]
+    finally:
+        _JOB, _ENV = None, None
+
+
+def write_extras(
+    staging: Path,
+    project: Project,
+    config: SiteConfig,
+    options: BuildOptions,
+    read_object: Callable[[str], bytes],
+) -> None:
+    """Theme static files, published file bytes, vendored JS, .nojekyll and sitemap."""
+    for url, path in static_files(config.theme_dir).items():
+        write_file(staging, url, path.read_bytes())
+    for url, sha in published_files(project, config).items():
+        try:
+            write_file(staging, url, read_object(object_key(sha)))
+        except FileNotFoundError:
+            raise SitegenError.single(
+                object_key(sha),
+                "file bytes to publish are missing from the store",
+                "run `sitegen validate`; or set publish_files: false",
+            ) from None
+    if options.offline:
+        vendor_assets(staging, default_cache_dir(), CHART_ASSETS + GRAPH_ASSETS)
+    write_file(staging, ".nojekyll", b"")
+    if config.base_url:
+        write_file(staging, "sitemap.xml", sitemap(config.base_url, staging))
+
+
+def sitemap(base_url: str, staging: Path) -> bytes:
+    urls = sorted(
+        p.relative_to(staging).as_posix() for p in staging.rglob("*.html") if p.name != "404.html"
+    )
+    items = "".join(f"  <url><loc>{escape(base_url + u)}</loc></url>\n" for u in urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + items + "</urlset>\n"
+    ).encode()

@@ -1,0 +1,76 @@
+"""Vega-Lite specs built in Python (pure), plus downsampling that keeps a curve's shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MAX_POINTS = 1000
+POINT_MARKS_UP_TO = 200
+
+
+def downsample(
+    points: Sequence[tuple[int, float]], limit: int = MAX_POINTS
+) -> list[tuple[int, float]]:
+    """At most ``limit`` points: per bucket keep the min and the max (spikes survive)."""
+    if len(points) <= limit:
+        return list(points)
+    buckets = limit // 2
+    size = len(points) / buckets
+    out: list[tuple[int, float]] = []
+    for b in range(buckets):
+        chunk = points[int(b * size) : int((b + 1) * size)]
+        if not chunk:
+            continue
+        low = min(chunk, key=lambda p: p[1])
+        high = max(chunk, key=lambda p: p[1])
+        out.extend(sorted({low, high}))
+    return out
+
+
+def series(history: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int, float]]:
+    pts = []
+    for row in history:
+        value = row.get(metric)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            pts.append((int(row["_step"]), float(value)))
+    return pts
+
+
+def history_metrics(history: Sequence[Mapping[str, Any]]) -> list[str]:
+    names: set[str] = set()
+    for row in history:
+        names.update(
+            k
+            for k, v in row.items()
+            if not k.startswith("_") and isinstance(v, int | float) and not isinstance(v, bool)
+        )
+    return sorted(names)
+
+
+def line_spec(
+    metric: str, points: Sequence[tuple[int, float]], title: str = "", x_title: str = "step"
+) -> dict[str, Any]:
+    """A line chart of ``metric`` over steps (or version numbers), points marked when few."""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "title": title or metric,
+        "width": "container",
+        "height": 220,
+        "data": {"values": [{"step": s, "value": v} for s, v in points]},
+        "mark": {"type": "line", "point": len(points) <= POINT_MARKS_UP_TO, "tooltip": True},
+        "encoding": {
+            "x": {
+                "field": "step",
+                "type": "quantitative",
+                "title": x_title,
+                "axis": {"tickMinStep": 1},
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": metric,
+                "scale": {"zero": False},
+            },
+        },
+    }

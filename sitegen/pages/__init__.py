@@ -1,0 +1,61 @@
+"""The plan stage: the whole site map as a list of :class:`Page` objects (pure)."""
+
+from __future__ import annotations
+
+import json
+
+from sitegen.config import SiteConfig
+from sitegen.errors import Problem, SitegenError
+from sitegen.model import Project
+from sitegen.pages.collection import collection_page, published_file_url, version_data, version_page
+from sitegen.pages.common import Page, SiteInfo
+from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
+from sitegen.pages.run import run_page
+
+__all__ = ["Page", "SiteInfo", "plan_site", "published_files"]
+
+
+def plan_site(site: SiteInfo, project: Project, config: SiteConfig) -> list[Page]:
+    """Every page of the site, sorted by URL; duplicate URLs are an error."""
+    pages = [overview_page(site, project), runs_page(site, project), not_found_page(site)]
+    known = {v.ref for c in project.collections for v in c.versions}
+    for collection in project.collections:
+        pages.append(collection_page(site, project, collection))
+        for index in range(len(collection.versions)):
+            pages.append(version_page(site, project, collection, index, config.publish_max_bytes))
+            pages.append(version_data(project, collection, index))
+    pages.extend(run_page(site, project, run, config, known) for run in project.runs)
+    pages.append(search_index(project))
+    return check_unique(pages)
+
+
+def search_index(project: Project) -> Page:
+    """A script (not JSON) so that search also works from file://, where fetch() is blocked."""
+    payload = json.dumps(
+        search_entries(project), ensure_ascii=True, sort_keys=True, separators=(",", ":")
+    )
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
+    return Page("data/search.js", None, {}, f"window.SITEGEN_SEARCH = {payload};\n".encode())
+
+
+def published_files(project: Project, config: SiteConfig) -> dict[str, str]:
+    """Site URL -> object sha256 for file bytes copied into the site (``publish_files``)."""
+    out = {}
+    for c in project.collections:
+        for v in c.versions:
+            for f in v.record.files:
+                if f.ref is None and f.size <= config.publish_max_bytes:
+                    out[published_file_url(f.sha256)] = f.sha256
+    return dict(sorted(out.items()))
+
+
+def check_unique(pages: list[Page]) -> list[Page]:
+    seen: set[str] = set()
+    problems = []
+    for page in pages:
+        if page.url in seen:
+            problems.append(Problem(page.url, None, "two pages would be written to the same URL"))
+        seen.add(page.url)
+    if problems:
+        raise SitegenError(problems)
+    return sorted(pages, key=lambda p: p.url)

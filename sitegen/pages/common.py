@@ -1,0 +1,173 @@
+"""What every page shares: the Page type, relative links, value formatting, site context."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sitegen.assets import ASSETS, CHART_ASSETS
+
+CSP = (
+    "default-src 'none'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
+)
+CDN_ORIGIN = "https://cdn.jsdelivr.net"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file: a template rendered with ``context``, or ready ``data`` bytes."""
+
+    url: str
+    template: str | None
+    context: Mapping[str, Any]
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """Site-wide facts that pages need; plain data so pages can be rendered anywhere."""
+
+    title: str
+    description_html: str
+    project: str
+    stamp: str
+    version: str
+    offline: bool
+
+
+def rel(from_url: str, to_url: str) -> str:
+    """Relative href from one site file to another (works from file:// and any sub-path)."""
+    start = posixpath.dirname(from_url) or "."
+    return posixpath.relpath(to_url, start)
+
+
+def root_of(url: str) -> str:
+    return "../" * url.count("/")
+
+
+def collection_url(coll: str) -> str:
+    return f"artifacts/{coll}/index.html"
+
+
+def version_url(coll: str, version: int) -> str:
+    return f"artifacts/{coll}/v{version}/index.html"
+
+
+def run_url(run_id: str) -> str:
+    return f"runs/{run_id}/index.html"
+
+
+def version_data_url(coll: str, version: int) -> str:
+    return f"data/artifacts/{coll}/v{version}.json"
+
+
+def scripts_for(url: str, keys: tuple[str, ...], offline: bool) -> list[dict[str, Any]]:
+    out = []
+    for key in keys:
+        asset = ASSETS[key]
+        if offline:
+            out.append(
+                {"src": rel(url, asset.local_path), "integrity": asset.sri, "crossorigin": False}
+            )
+        else:
+            out.append({"src": asset.cdn_url, "integrity": asset.sri, "crossorigin": True})
+    return out
+
+
+def base_context(
+    site: SiteInfo,
+    url: str,
+    kind: str,
+    title: str,
+    crumbs: list[tuple[str, str]],
+    script_keys: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The context every template gets: site, page, scripts, nav."""
+    csp = CSP.format(scripts="" if site.offline else CDN_ORIGIN)
+    return {
+        "site": {
+            "title": site.title,
+            "description_html": site.description_html,
+            "project": site.project,
+            "stamp": site.stamp,
+            "version": site.version,
+            "csp": csp,
+        },
+        "page": {
+            "url": url,
+            "root": root_of(url),
+            "title": title,
+            "kind": kind,
+            "breadcrumbs": [{"label": label, "href": rel(url, target)} for label, target in crumbs],
+        },
+        "scripts": scripts_for(url, script_keys, site.offline),
+        "nav": {
+            "home": rel(url, "index.html"),
+            "runs": rel(url, "runs/index.html"),
+            "search_index": rel(url, "data/search.js"),
+        },
+    }
+
+
+def chart_scripts() -> tuple[str, ...]:
+    return CHART_ASSETS
+
+
+def display_value(value: Any) -> str:
+    """A metadata/config value as people read it: strings bare, the rest as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def flatten(
+    data: Mapping[str, Any], prefix: str = "", keep_numbers: bool = False
+) -> list[dict[str, Any]]:
+    """Nested mappings as sorted ``{key: "a.b.c", value}`` rows; lists stay whole.
+
+    Values become display strings; with ``keep_numbers`` numbers stay numbers.
+    """
+    rows: list[dict[str, Any]] = []
+    for key in sorted(data, key=str):
+        value, path = data[key], f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            rows.extend(flatten(value, f"{path}.", keep_numbers))
+        elif keep_numbers and number_or_none(value) is not None:
+            rows.append({"key": path, "value": value})
+        else:
+            rows.append({"key": path, "value": display_value(value)})
+    return rows
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def duration(start: str | None, end: str | None) -> str:
+    begin, finish = parse_time(start), parse_time(end)
+    if begin is None or finish is None:
+        return ""
+    seconds = int((finish - begin).total_seconds())
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return (
+        f"{hours}h {minutes:02d}m"
+        if hours
+        else (f"{minutes}m {secs:02d}s" if minutes else f"{secs}s")
+    )
+
+
+def number_or_none(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
