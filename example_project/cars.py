@@ -49,12 +49,12 @@ def dataset_metadata(frame: pd.DataFrame) -> dict[str, Any]:
         "years": [int(frame["Year"].min()), int(frame["Year"].max())],
         "missing": {c: int(n) for c, n in frame.isna().sum().items() if n},
         "origin_counts": {k: int(v) for k, v in sorted(frame["Origin"].value_counts().items())},
-        "source": "vega_datasets (vega-datasets 1.29.0)",
+        "source": SOURCE.url,
     }
 
 
-def prepare(book: Logbook) -> None:
-    """v0: the cars table as published (model year as an integer); v1: complete rows only."""
+def prepare_raw(book: Logbook) -> None:
+    """v0: the cars table as published (model year as an integer)."""
     raw = SOURCE()
     raw["Year"] = raw["Year"].dt.year
     with book.init("prep-cars-raw", "preprocess", {"source": "vega_datasets:cars"}) as run:
@@ -72,7 +72,10 @@ def prepare(book: Logbook) -> None:
         )
         add_raw_reference(art, SOURCE)
         run.log_artifact(art)
-    book.clock.advance(DAY)
+
+
+def prepare_clean(book: Logbook) -> None:
+    """v1: v0 without rows that miss the target or a feature."""
     config = {"dropna": [TARGET, "Horsepower"]}
     with book.init("prep-cars-clean", "preprocess", config) as run:
         work = book.workdir(run.id)
@@ -184,10 +187,14 @@ def write_model_files(
     family: Family, data: Split, model: Any, export: dict[str, Any], work: Path
 ) -> dict[str, Any]:
     pred = model.predict(data.x_val)
-    metrics = {**errors(data.y_val, pred, ""), "r2": r6(r2_score(data.y_val, pred))}
+    metrics: dict[str, Any] = {**errors(data.y_val, pred, ""), "r2": r6(r2_score(data.y_val, pred))}
     metrics.update(n_train=len(data.y_train), n_val=len(data.y_val))
     write_json(work / "metrics.json", metrics)
-    doc = {"format": "sitegen-example-model/1", "task": "regression", "target": TARGET}
+    doc: dict[str, Any] = {
+        "format": "sitegen-example-model/1",
+        "task": "regression",
+        "target": TARGET,
+    }
     doc.update(family=family.title, params=family.params, features=FEATURES, fitted=export)
     write_json(work / "model.json", doc)
     predictions = pd.DataFrame(
@@ -228,7 +235,9 @@ def train(book: Logbook, family: Family) -> sitegen.ArtifactVersion:
 
 def run(book: Logbook) -> None:
     """Two dataset versions, two regressors; `production` goes to the lower RMSE."""
-    prepare(book)
+    prepare_raw(book)
+    book.clock.advance(DAY)
+    prepare_clean(book)
     book.clock.advance(DAY)
     versions = [train(book, RIDGE), train(book, BOOSTING)]
     best = min(versions, key=lambda v: float(v.metadata["val"]["rmse"]))

@@ -70,7 +70,7 @@ def dataset_metadata(frame: pd.DataFrame) -> dict[str, Any]:
         "class_counts_by_year": {
             str(y): {k: int(v) for k, v in row.items()} for y, row in by_year.iterrows()
         },
-        "source": "vega_datasets (vega-datasets 1.29.0)",
+        "source": SOURCE.url,
     }
 
 
@@ -319,7 +319,11 @@ def write_model_files(family: Family, data: Split, fitted: Fitted, work: Path) -
     """model.json, metrics.json, confusion_matrix.csv, predictions.csv; returns the metrics."""
     proba = fitted.proba(data.x_val)
     metrics, pred = score(data, proba)
-    model = {"format": "sitegen-example-model/1", "task": "classification", "target": TARGET}
+    model: dict[str, Any] = {
+        "format": "sitegen-example-model/1",
+        "task": "classification",
+        "target": TARGET,
+    }
     model.update(family=family.title, params=family.params, features=FEATURES)
     model.update(classes=data.classes, fitted=fitted.export)
     write_json(work / "model.json", model)
@@ -345,7 +349,7 @@ def model_artifact(
         f"Validation: accuracy **{headline['accuracy']:.3f}**, macro-F1 "
         f"**{headline['f1_macro']:.3f}**, log-loss {headline['log_loss']:.3f}."
     )
-    metadata = {"variant": family.variant, "family": family.title, "val": headline}
+    metadata: dict[str, Any] = {"variant": family.variant, "family": family.title, "val": headline}
     metadata.update(n_params=n_params, framework="scikit-learn", dataset=TRAIN_REF)
     art = sitegen.Artifact(MODEL, type="model", description=description, metadata=metadata)
     for name in ("model.json", "metrics.json", "confusion_matrix.csv", "predictions.csv"):
@@ -470,4 +474,9 @@ def run(book: Logbook) -> None:
         "Three model families for the weather label: A = logistic regression, "
         "B = random forest (`production`), C = gradient boosting (`candidate`).",
         ["weather", "classification", "scikit-learn"],
+    )
+    book.describe_collection(
+        "evaluation/weather-classifier-comparison",
+        "Head-to-head reviews of weather classifiers on a shared validation split.",
+        ["weather", "evaluation"],
     )

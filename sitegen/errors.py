@@ -13,7 +13,7 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input, located as precisely as the format allows."""
 
@@ -22,6 +22,12 @@ class Problem:
     message: str
     hint: str | None = None
     severity: Severity = "error"
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.path, self.line or 0, self.message)
+
+    def __lt__(self, other: Problem) -> bool:
+        return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

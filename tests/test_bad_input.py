@@ -1,0 +1,126 @@
+"""Bad input gets a specific error with a hint, never a traceback, and loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import sitegen
+from sitegen.cli import main
+from sitegen.errors import InvalidInput, SitegenError
+from sitegen.store.format import check_file_path
+from tests.helpers import make_files, small_project
+
+
+@pytest.mark.parametrize("name", ["", "../etc", "a/b", "-lead", "x" * 129, "名前", "a b", "<script>"])
+def test_invalid_artifact_names(name: str) -> None:
+    with pytest.raises(InvalidInput, match="invalid artifact name"):
+        sitegen.Artifact(name, type="model")
+
+
+@pytest.mark.parametrize("type_", ["Model", "", "a/b", "../x"])
+def test_invalid_types(type_: str) -> None:
+    with pytest.raises(InvalidInput, match="invalid artifact type"):
+        sitegen.Artifact("ok", type=type_)
+
+
+@pytest.mark.parametrize("alias", ["latest", "v3", "a b", "", "<b>"])
+def test_invalid_or_reserved_aliases(tmp_path: Path, alias: str) -> None:
+    art = sitegen.Artifact("ok", type="model")
+    art.add_file(make_files(tmp_path, {"f": "x"}) / "f")
+    with pytest.raises(InvalidInput, match="alias"):
+        sitegen.Store(tmp_path / "s", project="p").log_artifact(art, aliases=[alias])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../x", "a/../../x", "/etc/passwd", "C:/x", "a\\b", "a\x00b", "a//b", "./a", "a/%2e%2e/b", "a\nb", ""],
+)
+def test_unsafe_paths_rejected(tmp_path: Path, path: str) -> None:
+    assert check_file_path(path) is not None
+    art = sitegen.Artifact("ok", type="model")
+    src = make_files(tmp_path, {"f": "x"}) / "f"
+    with pytest.raises(InvalidInput, match="unsafe file path|invalid file path"):
+        art.add_file(src, name=path)
+
+
+def test_case_folded_collision_rejected(tmp_path: Path) -> None:
+    art = sitegen.Artifact("ok", type="model")
+    src = make_files(tmp_path, {"f": "x"}) / "f"
+    art.add_file(src, name="Model.bin")
+    with pytest.raises(InvalidInput, match="collides"):
+        art.add_file(src, name="model.BIN")
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    art = sitegen.Artifact("ok", type="model")
+    with pytest.raises(InvalidInput, match="no such file"):
+        art.add_file(tmp_path / "nope")
+    with pytest.raises(InvalidInput, match="no such directory"):
+        art.add_dir(tmp_path / "nope")
+
+
+def test_reference_needs_digest_and_size() -> None:
+    art = sitegen.Artifact("ok", type="dataset")
+    with pytest.raises(InvalidInput, match="sha256"):
+        art.add_reference("s3://b/k")
+    with pytest.raises(InvalidInput, match="size"):
+        art.add_reference("s3://b/k", sha256="a" * 64)
+
+
+def test_symlink_out_of_directory_is_not_followed(tmp_path: Path) -> None:
+    secret = make_files(tmp_path / "outside", {"secret.txt": "s3cr3t"}) / "secret.txt"
+    src = make_files(tmp_path / "src", {"ok.txt": "ok"})
+    os.symlink(secret, src / "link.txt")
+    art = sitegen.Artifact("ok", type="dataset")
+    with pytest.raises(InvalidInput, match="symlink points outside"):
+        art.add_dir(src)
+
+
+def test_not_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "not a sitegen store" in err and "hint:" in err and "Traceback" not in err
+
+
+def test_newer_format_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sitegen-store.json").write_text(json.dumps({"format": 99, "project": "p"}))
+    with pytest.raises(SitegenError, match="newer than this sitegen"):
+        sitegen.Store(tmp_path)
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "upgrade sitegen" in capsys.readouterr().err
+
+
+def test_malformed_manifest_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small_project(tmp_path / "store", tmp_path)
+    manifest = tmp_path / "store/artifacts/model/grader/v0/manifest.json"
+    lines = manifest.read_text().splitlines()
+    lines[3] = lines[3] + " oops"
+    manifest.write_text("\n".join(lines))
+    assert main(["validate", str(tmp_path / "store")]) == 1
+    err = capsys.readouterr().err
+    assert f"{manifest}:4: invalid JSON" in err
+    assert "Traceback" not in err
+
+
+def test_bad_summary_type_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small_project(tmp_path / "store", tmp_path)
+    run_file = tmp_path / "store/runs/train1/run.json"
+    body = json.loads(run_file.read_text())
+    body["inputs"] = ["not a ref"]
+    run_file.write_text(json.dumps(body, indent=2, sort_keys=True))
+    assert main(["validate", str(tmp_path / "store")]) == 1
+    err = capsys.readouterr().err
+    line = next(i for i, t in enumerate(run_file.read_text().splitlines(), 1) if '"inputs"' in t)
+    assert f"{run_file}:{line}: 'inputs' entry 'not a ref'" in err
+
+
+def test_unknown_reference_names_the_problem(tmp_path: Path) -> None:
+    store = small_project(tmp_path / "store", tmp_path)
+    with pytest.raises(InvalidInput, match="no version or alias 'staging'"):
+        store.artifact("grades:staging")
+    with pytest.raises(InvalidInput, match="no collection"):
+        store.artifact("missing:latest")
