@@ -12,7 +12,7 @@ from typing import Any
 from sitegen.assets import ASSETS, CHART_ASSETS
 
 CSP = (
-    "default-src 'none'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+    "default-src 'none'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
 )
 CDN_ORIGIN = "https://cdn.jsdelivr.net"
@@ -72,7 +72,8 @@ def scripts_for(url: str, keys: tuple[str, ...], offline: bool) -> list[dict[str
         asset = ASSETS[key]
         if offline:
             out.append(
-                {"src": rel(url, asset.local_path), "integrity": asset.sri, "crossorigin": False}
+                # file:// pages cannot check SRI (no CORS); SHA256SUMS covers vendored files
+                {"src": rel(url, asset.local_path), "integrity": None, "crossorigin": False}
             )
         else:
             out.append({"src": asset.cdn_url, "integrity": asset.sri, "crossorigin": True})
@@ -88,13 +89,16 @@ def base_context(
     script_keys: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The context every template gets: site, page, scripts, nav."""
-    csp = CSP.format(scripts="" if site.offline else CDN_ORIGIN)
+    sources = [] if site.offline else [CDN_ORIGIN]
+    if "vega" in script_keys:
+        sources.append("'unsafe-eval'")  # Vega compiles chart expressions with Function()
+    csp = CSP.format(scripts="".join(f" {s}" for s in sources))
     return {
         "site": {
             "title": site.title,
             "description_html": site.description_html,
             "project": site.project,
-            "stamp": site.stamp,
+            "stamp": site.stamp if kind == "index" else "",  # one page changes per event, not all
             "version": site.version,
             "csp": csp,
         },

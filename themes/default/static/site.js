@@ -256,9 +256,11 @@
       config: { background: "transparent" }
     };
     if (dark) options.theme = "dark";
-    /* Interpret expressions instead of compiling them: no 'unsafe-eval' needed. */
+    /* Interpret expressions instead of compiling them with Function(): no 'unsafe-eval'.
+       vega.min.js 6.x does not ship the interpreter, but vega-embed 7 bundles
+       vega-interpreter and uses it whenever `ast` is set and `expr` is not given. */
+    options.ast = true;
     if (window.vega && window.vega.expressionInterpreter) {
-      options.ast = true;
       options.expr = window.vega.expressionInterpreter;
     }
     return options;

@@ -1,0 +1,133 @@
+"""``sitegen build``: atomic, deterministic, incremental, linked, and safe on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sitegen
+from sitegen.build import BuildOptions, build
+from sitegen.cli import main
+from tests.helpers import log_version, small_project
+from tests.sitecheck import broken_links, tree_bytes
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    small_project(tmp_path / "store", tmp_path)
+    return tmp_path / "store"
+
+
+def test_site_map(store: Path, tmp_path: Path) -> None:
+    build(BuildOptions(store, tmp_path / "site"))
+    files = set(tree_bytes(tmp_path / "site"))
+    for url in [
+        "index.html", "404.html", ".nojekyll", "runs/index.html", "runs/train1/index.html",
+        "artifacts/dataset/grades/index.html", "artifacts/dataset/grades/v1/index.html",
+        "artifacts/model/grader/v0/index.html", "data/search.js", "data/artifacts/model/grader/v0.json",
+        "assets/site.css", "assets/site.js",
+    ]:
+        assert url in files, url
+    assert "sitemap.xml" not in files
+
+
+def test_every_relative_link_resolves(store: Path, tmp_path: Path) -> None:
+    build(BuildOptions(store, tmp_path / "site"))
+    assert broken_links(tmp_path / "site") == []
+
+
+def test_two_builds_are_byte_identical(store: Path, tmp_path: Path) -> None:
+    build(BuildOptions(store, tmp_path / "a", jobs=1))
+    build(BuildOptions(store, tmp_path / "b", jobs=2))
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+
+
+def test_source_date_epoch_sets_the_stamp(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    build(BuildOptions(store, tmp_path / "site"))
+    assert "2023-11-14" in (tmp_path / "site/index.html").read_text()
+
+
+def test_rebuild_renders_only_what_changed(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = build(BuildOptions(store, out))
+    again = build(BuildOptions(store, out))
+    assert first.rendered == first.pages and again.rendered == 0
+    log_version(store, "grades", {"grades.csv": "a,b\n9,9\n"}, tmp_path)
+    third = build(BuildOptions(store, out))
+    assert 0 < third.rendered < third.pages // 2 + 5
+    assert (out / "artifacts/dataset/grades/v2/index.html").is_file()
+    fresh = tmp_path / "fresh"
+    build(BuildOptions(store, fresh))
+    assert tree_bytes(out) == tree_bytes(fresh)
+
+
+def test_broken_store_fails_and_keeps_the_old_site(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    before = tree_bytes(out)
+    manifest = store / "artifacts/dataset/grades/v0/manifest.json"
+    manifest.write_text(manifest.read_text().replace('"files": {', '"files": {,'))
+    proc = subprocess.run([sys.executable, "-m", "sitegen.cli", "build", str(store), "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert f"{manifest}:" in proc.stderr and "invalid JSON" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert tree_bytes(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_bad_config_is_located(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "sitegen.yaml"
+    config.write_text("title: Demo\nmetrics:\n  accuracy: higher\n  loss: sideways\ntitel: x\n")
+    assert main(["build", str(store), "-o", str(tmp_path / "site"), "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"{config}:4: metric 'loss'" in err
+    assert f"{config}:5: unknown setting 'titel'" in err and "did you mean 'title'" in err
+    config.write_text("title: [unclosed\n")
+    assert main(["build", str(store), "-o", str(tmp_path / "site"), "-c", str(config)]) == 1
+    assert "invalid YAML" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+
+
+def test_refuses_to_replace_a_foreign_directory(store: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "precious.txt").write_text("keep me")
+    assert main(["build", str(store), "-o", str(home)]) == 1
+    assert (home / "precious.txt").read_text() == "keep me"
+
+
+def test_strict_fails_on_warnings(store: Path, tmp_path: Path) -> None:
+    (store / "artifacts/dataset/grades/collection.yaml").write_text("description: hi\nowner: me\n")
+    assert main(["build", str(store), "-o", str(tmp_path / "a")]) == 0
+    assert main(["build", str(store), "-o", str(tmp_path / "b"), "--strict"]) == 1
+
+
+def test_config_title_metrics_and_sitemap(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "sitegen.yaml"
+    config.write_text("title: Grading models\nbase_url: https://example.org/repo\nmetrics:\n  loss: lower\n")
+    build(BuildOptions(store, tmp_path / "site", config_path=config))
+    index = (tmp_path / "site/index.html").read_text()
+    assert "Grading models" in index
+    sitemap = (tmp_path / "site/sitemap.xml").read_text()
+    assert "<loc>https://example.org/repo/artifacts/model/grader/v0/index.html</loc>" in sitemap
+
+
+def test_published_files_are_downloadable(store: Path, tmp_path: Path) -> None:
+    config = tmp_path / "sitegen.yaml"
+    config.write_text("publish_files:\n  max_bytes: 100\n")
+    build(BuildOptions(store, tmp_path / "site", config_path=config))
+    data = json.loads((tmp_path / "site/data/artifacts/dataset/grades/v0.json").read_text())
+    sha = data["files"]["grades.csv"]["sha256"]
+    assert (tmp_path / f"site/files/sha256/{sha[:2]}/{sha[2:]}").read_text() == "a,b\n1,2\n"
+    assert broken_links(tmp_path / "site") == []
+
+
+def test_store_api_still_reads_after_build(store: Path, tmp_path: Path) -> None:
+    build(BuildOptions(store, tmp_path / "site"))
+    assert sitegen.Store(store).artifact("grader:production").version == 0
