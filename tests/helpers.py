@@ -34,13 +34,22 @@ def log_version(
 def small_project(store: Path, work: Path) -> sitegen.Store:
     """dataset v0,v1 -> train run -> model v0 (alias production), with history and a failed run."""
     clock = sitegen.FixedClock("2024-03-01T00:00:00Z")
-    common = {"store": store, "project": "demo", "clock": clock, "user": "u", "host": "h", "git": {}}
+    common = {
+        "store": store,
+        "project": "demo",
+        "clock": clock,
+        "user": "u",
+        "host": "h",
+        "git": {},
+    }
     with sitegen.init(job_type="prep", id="prep1", **common) as run:  # type: ignore[arg-type]
         for rows in ("a,b\n1,2\n", "a,b\n1,2\n3,4\n"):
             data = sitegen.Artifact("grades", type="dataset", description="Student *grades*")
             data.add_file(make_files(work / f"d{len(rows)}", {"grades.csv": rows}) / "grades.csv")
             run.log_artifact(data)
-    with sitegen.init(job_type="train", id="train1", config={"lr": 0.1, "opt": {"name": "adam"}}, **common) as run:  # type: ignore[arg-type]
+    with sitegen.init(
+        job_type="train", id="train1", config={"lr": 0.1, "opt": {"name": "adam"}}, **common
+    ) as run:  # type: ignore[arg-type]
         run.use_artifact("grades:latest")
         for step in range(5):
             run.log({"loss": 1.0 / (step + 1), "accuracy": 0.5 + step / 10})

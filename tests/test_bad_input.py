@@ -15,7 +15,9 @@ from sitegen.store.format import check_file_path
 from tests.helpers import make_files, small_project
 
 
-@pytest.mark.parametrize("name", ["", "../etc", "a/b", "-lead", "x" * 129, "名前", "a b", "<script>"])
+@pytest.mark.parametrize(
+    "name", ["", "../etc", "a/b", "-lead", "x" * 129, "名前", "a b", "<script>"]
+)
 def test_invalid_artifact_names(name: str) -> None:
     with pytest.raises(InvalidInput, match="invalid artifact name"):
         sitegen.Artifact(name, type="model")
@@ -37,7 +39,19 @@ def test_invalid_or_reserved_aliases(tmp_path: Path, alias: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["../x", "a/../../x", "/etc/passwd", "C:/x", "a\\b", "a\x00b", "a//b", "./a", "a/%2e%2e/b", "a\nb", ""],
+    [
+        "../x",
+        "a/../../x",
+        "/etc/passwd",
+        "C:/x",
+        "a\\b",
+        "a\x00b",
+        "a//b",
+        "./a",
+        "a/%2e%2e/b",
+        "a\nb",
+        "",
+    ],
 )
 def test_unsafe_paths_rejected(tmp_path: Path, path: str) -> None:
     assert check_file_path(path) is not None

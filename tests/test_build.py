@@ -26,10 +26,18 @@ def test_site_map(store: Path, tmp_path: Path) -> None:
     build(BuildOptions(store, tmp_path / "site"))
     files = set(tree_bytes(tmp_path / "site"))
     for url in [
-        "index.html", "404.html", ".nojekyll", "runs/index.html", "runs/train1/index.html",
-        "artifacts/dataset/grades/index.html", "artifacts/dataset/grades/v1/index.html",
-        "artifacts/model/grader/v0/index.html", "data/search.js", "data/artifacts/model/grader/v0.json",
-        "assets/site.css", "assets/site.js",
+        "index.html",
+        "404.html",
+        ".nojekyll",
+        "runs/index.html",
+        "runs/train1/index.html",
+        "artifacts/dataset/grades/index.html",
+        "artifacts/dataset/grades/v1/index.html",
+        "artifacts/model/grader/v0/index.html",
+        "data/search.js",
+        "data/artifacts/model/grader/v0.json",
+        "assets/site.css",
+        "assets/site.js",
     ]:
         assert url in files, url
     assert "sitemap.xml" not in files
@@ -46,7 +54,9 @@ def test_two_builds_are_byte_identical(store: Path, tmp_path: Path) -> None:
     assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
 
 
-def test_source_date_epoch_sets_the_stamp(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_date_epoch_sets_the_stamp(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     build(BuildOptions(store, tmp_path / "site"))
     assert "2023-11-14" in (tmp_path / "site/index.html").read_text()
@@ -72,8 +82,11 @@ def test_broken_store_fails_and_keeps_the_old_site(store: Path, tmp_path: Path) 
     before = tree_bytes(out)
     manifest = store / "artifacts/dataset/grades/v0/manifest.json"
     manifest.write_text(manifest.read_text().replace('"files": {', '"files": {,'))
-    proc = subprocess.run([sys.executable, "-m", "sitegen.cli", "build", str(store), "-o", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sitegen.cli", "build", str(store), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert f"{manifest}:" in proc.stderr and "invalid JSON" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -81,7 +94,9 @@ def test_broken_store_fails_and_keeps_the_old_site(store: Path, tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
-def test_bad_config_is_located(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_is_located(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "sitegen.yaml"
     config.write_text("title: Demo\nmetrics:\n  accuracy: higher\n  loss: sideways\ntitel: x\n")
     assert main(["build", str(store), "-o", str(tmp_path / "site"), "-c", str(config)]) == 1
@@ -110,7 +125,9 @@ def test_strict_fails_on_warnings(store: Path, tmp_path: Path) -> None:
 
 def test_config_title_metrics_and_sitemap(store: Path, tmp_path: Path) -> None:
     config = tmp_path / "sitegen.yaml"
-    config.write_text("title: Grading models\nbase_url: https://example.org/repo\nmetrics:\n  loss: lower\n")
+    config.write_text(
+        "title: Grading models\nbase_url: https://example.org/repo\nmetrics:\n  loss: lower\n"
+    )
     build(BuildOptions(store, tmp_path / "site", config_path=config))
     index = (tmp_path / "site/index.html").read_text()
     assert "Grading models" in index

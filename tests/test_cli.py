@@ -14,7 +14,9 @@ from tests.helpers import make_files, small_project
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sitegen.cli", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "sitegen.cli", *args], capture_output=True, text=True
+    )
 
 
 def test_version_and_help() -> None:
@@ -31,7 +33,9 @@ def test_usage_errors_exit_2() -> None:
     assert run_cli("log-artifact", "x").returncode == 2
 
 
-def test_log_artifact_alias_and_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_artifact_alias_and_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = make_files(tmp_path / "model", {"w.bin": "1", "cfg/c.json": "{}"})
     store = str(tmp_path / "store")
     args = ["log-artifact", str(src), "--store", store, "--name", "essay-grader", "--type", "model"]
@@ -50,9 +54,27 @@ def test_user_errors_exit_1_with_hint(tmp_path: Path) -> None:
     bad_alias = run_cli("alias", "set", "grades:v0", "latest", "--store", str(tmp_path / "store"))
     assert bad_alias.returncode == 1
     assert "reserved" in bad_alias.stderr and "Traceback" not in bad_alias.stderr
-    bad_meta = run_cli("log-artifact", str(tmp_path), "--store", str(tmp_path / "s2"),
-                       "--name", "x", "--type", "model", "--metadata", "novalue")
+    bad_meta = run_cli(
+        "log-artifact",
+        str(tmp_path),
+        "--store",
+        str(tmp_path / "s2"),
+        "--name",
+        "x",
+        "--type",
+        "model",
+        "--metadata",
+        "novalue",
+    )
     assert bad_meta.returncode == 2 and "KEY=VALUE" in bad_meta.stderr
-    bad_name = run_cli("log-artifact", str(tmp_path), "--store", str(tmp_path / "s3"),
-                       "--name", "../x", "--type", "model")
+    bad_name = run_cli(
+        "log-artifact",
+        str(tmp_path),
+        "--store",
+        str(tmp_path / "s3"),
+        "--name",
+        "../x",
+        "--type",
+        "model",
+    )
     assert bad_name.returncode == 1 and "invalid artifact name" in bad_name.stderr

@@ -75,7 +75,9 @@ def test_writer_killed_before_commit_leaves_a_valid_store(tmp_path: Path) -> Non
     art = sitegen.Artifact("data", type="dataset")
     art.add_file(tmp_path / "a.txt")
     sitegen.Store(store, project="p").log_artifact(art)
-    proc = subprocess.run([sys.executable, "-c", KILL_BETWEEN_MANIFEST_AND_EVENT, str(store), str(tmp_path / "b.txt")])
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_BETWEEN_MANIFEST_AND_EVENT, str(store), str(tmp_path / "b.txt")]
+    )
     assert proc.returncode == -signal.SIGKILL
     assert (store / "artifacts/dataset/data/v1/manifest.json").exists()
     assert main(["validate", str(store)]) == 0
@@ -112,7 +114,9 @@ def test_sigkill_at_random_points_never_breaks_the_store(tmp_path: Path) -> None
     for attempt, delay in enumerate((0.013, 0.051, 0.127)):
         work = tmp_path / f"w{attempt}"
         work.mkdir()
-        proc = subprocess.Popen([sys.executable, "-c", LOG_FOREVER, str(store), str(work)], stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LOG_FOREVER, str(store), str(work)], stdout=subprocess.PIPE
+        )
         assert proc.stdout is not None
         proc.stdout.readline()
         time.sleep(delay)

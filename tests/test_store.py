@@ -28,7 +28,11 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert train.outputs == ("model/grader:v0",)
     assert train.summary == {"loss": 0.2, "accuracy": 0.9}
     assert len(records.histories["train1"]) == 5
-    assert {r.id: r.status for r in records.runs} == {"prep1": "finished", "train1": "finished", "broken1": "failed"}
+    assert {r.id: r.status for r in records.runs} == {
+        "prep1": "finished",
+        "train1": "finished",
+        "broken1": "failed",
+    }
 
 
 def test_download_materialises_verified_files(tmp_path: Path) -> None:
@@ -42,7 +46,9 @@ def test_identical_content_returns_existing_version(tmp_path: Path) -> None:
     second = log_version(tmp_path / "s", "data", {"a.txt": "x"}, tmp_path)
     third = log_version(tmp_path / "s", "data", {"a.txt": "y"}, tmp_path)
     assert (first.version, second.version, third.version) == (0, 0, 1)
-    created = [e for e in sitegen.Store(tmp_path / "s").load().events if e.type == "version.created"]
+    created = [
+        e for e in sitegen.Store(tmp_path / "s").load().events if e.type == "version.created"
+    ]
     assert len(created) == 2
 
 
@@ -59,7 +65,9 @@ def test_alias_moves_are_events_and_latest_follows(tmp_path: Path) -> None:
     store.set_alias("dataset/data:v1", "production")
     store.remove_alias("dataset/data", "production")
     store.set_alias("data:v0", "production")
-    kinds = [(e.type, e.data.get("version")) for e in store.load().events if e.type.startswith("alias")]
+    kinds = [
+        (e.type, e.data.get("version")) for e in store.load().events if e.type.startswith("alias")
+    ]
     assert kinds == [("alias.set", 0), ("alias.set", 1), ("alias.removed", None), ("alias.set", 0)]
     assert store.artifact("data:production").version == 0
 
@@ -99,7 +107,10 @@ def test_edited_manifest_is_reported(tmp_path: Path) -> None:
     body["metadata"]["layers"] = 24
     manifest.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
     problems = [p for p in sitegen.Store(root).load().problems if p.severity == "error"]
-    assert any("differs from the one committed" in p.message and p.path.endswith("v0/manifest.json") for p in problems)
+    assert any(
+        "differs from the one committed" in p.message and p.path.endswith("v0/manifest.json")
+        for p in problems
+    )
 
 
 def test_version_added_by_hand_is_left_out_and_named(tmp_path: Path) -> None:

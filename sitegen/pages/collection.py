@@ -30,6 +30,7 @@ from sitegen.pages.links import (
 )
 
 MAX_FILES_LISTED = 2000
+TREND_WIDTH = 560
 
 
 def version_row(url: str, project: Project, collection: Collection, index: int) -> dict[str, Any]:
@@ -68,15 +69,19 @@ def trend(project: Project, collection: Collection) -> dict[str, Any] | None:
                 )
     if len({r["number"] for r in rows}) < 2:
         return None
-    charts: list[dict[str, Any]] = []
+    charts = []
     for m in project.metrics:
         points = [(r["number"], r["value"]) for r in rows if r["metric"] == m.name]
         if points:
             spec = line_spec(
                 m.name, points, f"{m.name} ({m.direction} is better)", x_title="version"
             )
-            charts.append({"id": f"trend-{len(charts)}", "metric": m.name, "spec_json": spec})
-    return {"charts": charts, "rows": rows}
+            charts.append({**spec, "width": TREND_WIDTH, "height": 140})
+    combined = {
+        "$schema": charts[0]["$schema"],
+        "vconcat": [{k: v for k, v in c.items() if k != "$schema"} for c in charts],
+    }
+    return {"id": "trend-chart", "spec_json": combined, "rows": rows}
 
 
 def alias_history(url: str, collection: Collection) -> list[dict[str, Any]]:

@@ -1,0 +1,94 @@
+"""Helpers shared by the benchmarks: cached synthetic stores, disk usage, machine facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+
+def store_shape(
+    collections: int, versions: int, files: int, runs: int, steps: int, seed: int = 0
+) -> dict[str, int]:
+    return {
+        "collections": collections,
+        "versions": versions,
+        "files": files,
+        "runs": runs,
+        "steps": steps,
+        "seed": seed,
+    }
+
+
+def cached_store(shape: dict[str, int], log: bool = True) -> tuple[Path, dict[str, Any]]:
+    """A synthetic store of ``shape`` under benchmarks/out/stores/, generated once.
+
+    The store is treated as read-only; a benchmark that modifies a store works on a
+    hard-linked copy (:func:`linked_copy`). A ``.json`` marker written after generation
+    completes makes an interrupted generation regenerate.
+    """
+    name = (
+        "c{collections}-v{versions}-f{files}-r{runs}-s{steps}-seed{seed}".format(**shape)
+        + f"-g{synth.GENERATOR_VERSION}"
+    )
+    path = OUT / "stores" / name
+    marker = path.with_suffix(".json")
+    if marker.is_file() and path.is_dir():
+        return path, json.loads(marker.read_text())
+    if path.exists():
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if log:
+        print(f"generating synthetic store {name} ...", file=sys.stderr, flush=True)
+    stats = synth.generate(path, **shape, progress=log)
+    marker.write_text(json.dumps(stats, sort_keys=True) + "\n")
+    if log:
+        print(f"  generated in {stats['seconds']} s: {stats}", file=sys.stderr, flush=True)
+    return path, stats
+
+
+def linked_copy(src: Path, dst: Path) -> float:
+    """``cp -al``: a hard-linked copy (store writes replace files, never modify them)."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    t = time.perf_counter()
+    subprocess.run(["cp", "-al", str(src), str(dst)], check=True)
+    return time.perf_counter() - t
+
+
+def du(path: Path) -> dict[str, int]:
+    """Disk usage (``du -sk``, allocated) and apparent bytes and file count."""
+    allocated = int(subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True,
+                                   check=True).stdout.split()[0]) * 1024
+    apparent, count = 0, 0
+    for dirpath, _, names in os.walk(path):
+        for n in names:
+            apparent += os.lstat(os.path.join(dirpath, n)).st_size
+            count += 1
+    return {"disk_bytes": allocated, "apparent_bytes": apparent, "files": count}
+
+
+def machine() -> str:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load avg {load}"
+    )
+
+
+def mib(n: float) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
