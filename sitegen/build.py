@@ -77,7 +77,7 @@ def build(options: BuildOptions) -> BuildReport:
         raise SitegenError(sorted(failing))
     project = build_model(records, config)
     site = site_info(config, project, options.offline)
-    pages = plan_site(site, project, config)
+    pages = plan_site(site, project, config, object_reader(backend.read))
     check_output_dir(options.out)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
@@ -100,6 +100,18 @@ def build(options: BuildOptions) -> BuildReport:
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
+
+
+def object_reader(read: Callable[[str], bytes]) -> Callable[[str], bytes | None]:
+    """Object bytes by sha256 for content diffs; None when absent (the page says so)."""
+
+    def read_object(sha256: str) -> bytes | None:
+        try:
+            return read(object_key(sha256))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    return read_object
 
 
 def build_stamp(project: Project) -> str:

@@ -57,7 +57,7 @@ def test_unsafe_paths_rejected(tmp_path: Path, path: str) -> None:
     assert check_file_path(path) is not None
     art = sitegen.Artifact("ok", type="model")
     src = make_files(tmp_path, {"f": "x"}) / "f"
-    with pytest.raises(InvalidInput, match="unsafe file path|invalid file path"):
+    with pytest.raises(InvalidInput, match=r"unsafe file path|invalid file path"):
         art.add_file(src, name=path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_each_event_chains_to_the_previous(tmp_path: Path) -> None:
     store = small_project(tmp_path / "store", tmp_path)
     events = store.load().events
     assert events[0].prev is None
-    assert all(b.prev == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev == a.hash for a, b in itertools.pairwise(events))
 
 
 @pytest.mark.parametrize("tamper", ["edit", "delete", "swap"])

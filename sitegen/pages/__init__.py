@@ -4,29 +4,59 @@ from __future__ import annotations
 
 import json
 
+from sitegen.compare import ReadObject
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
-from sitegen.model import Project
-from sitegen.pages.collection import collection_page, published_file_url, version_data, version_page
+from sitegen.model import Collection, Project
+from sitegen.pages.collection import (
+    collection_page,
+    published_file_url,
+    version_body,
+    version_data,
+    version_page,
+)
 from sitegen.pages.common import Page, SiteInfo
+from sitegen.pages.compare import any_page, pair_page, version_script
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
 
 __all__ = ["Page", "SiteInfo", "plan_site", "published_files"]
 
 
-def plan_site(site: SiteInfo, project: Project, config: SiteConfig) -> list[Page]:
-    """Every page of the site, sorted by URL; duplicate URLs are an error."""
+def plan_site(
+    site: SiteInfo, project: Project, config: SiteConfig, read: ReadObject | None = None
+) -> list[Page]:
+    """Every page of the site, sorted by URL; duplicate URLs are an error.
+
+    ``read`` fetches object bytes by sha256 for content diffs (None when unavailable).
+    """
     pages = [overview_page(site, project), runs_page(site, project), not_found_page(site)]
     known = {v.ref for c in project.collections for v in c.versions}
     for collection in project.collections:
-        pages.append(collection_page(site, project, collection))
-        for index in range(len(collection.versions)):
-            pages.append(version_page(site, project, collection, index, config.publish_max_bytes))
-            pages.append(version_data(project, collection, index))
+        pages.extend(collection_pages(site, project, collection, config, read))
     pages.extend(run_page(site, project, run, config, known) for run in project.runs)
     pages.append(search_index(project))
     return check_unique(pages)
+
+
+def collection_pages(
+    site: SiteInfo,
+    project: Project,
+    collection: Collection,
+    config: SiteConfig,
+    read: ReadObject | None,
+) -> list[Page]:
+    pages = [collection_page(site, project, collection)]
+    if len(collection.versions) > 1:
+        pages.append(any_page(site, project, collection, config))
+    for index in range(len(collection.versions)):
+        body = version_body(project, collection, index)
+        pages.append(version_page(site, project, collection, index, config.publish_max_bytes))
+        pages.append(version_data(collection, index, body))
+        pages.append(version_script(project, collection, index, body))
+        if index:
+            pages.append(pair_page(site, project, collection, index, config, read))
+    return pages
 
 
 def search_index(project: Project) -> Page:

@@ -194,14 +194,15 @@ def version_page(
     return Page(url, "version.html", ctx)
 
 
-def version_data(project: Project, collection: Collection, index: int) -> Page:
-    """Per-version JSON for client-side pages (comparison of any versions)."""
+def version_body(project: Project, collection: Collection, index: int) -> dict[str, Any]:
+    """Per-version data for client-side pages and tools (documented in docs/site.md)."""
     v = collection.versions[index]
     r = v.record
     run = project.run(v.producer) if v.producer else None
-    body = {
+    return {
         "format": 1,
         "ref": r.ref,
+        "collection": r.collection,
         "type": r.type,
         "name": r.name,
         "version": r.version,
@@ -219,7 +220,12 @@ def version_data(project: Project, collection: Collection, index: int) -> Page:
         "summary": dict(run.record.summary) if run else None,
         "config": dict(run.record.config) if run else None,
     }
+
+
+def version_data(collection: Collection, index: int, body: dict[str, Any]) -> Page:
     data = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
         "utf-8"
     )
-    return Page(version_data_url(collection.ref, r.version), None, {}, data)
+    return Page(
+        version_data_url(collection.ref, collection.versions[index].record.version), None, {}, data
+    )

@@ -255,7 +255,10 @@
       tooltip: { disableDefaultStyle: true, theme: dark ? "dark" : "light" },
       config: { background: "transparent" }
     };
-    if (dark) options.theme = "dark";
+    if (dark) {
+      options.theme = "dark";
+      options.config.axis = { gridColor: "#313a46", domainColor: "#7d8794", tickColor: "#7d8794" };
+    }
     /* Interpret expressions instead of compiling them with Function(): no 'unsafe-eval'.
        vega.min.js 6.x does not ship the interpreter, but vega-embed 7 bundles
        vega-interpreter and uses it whenever `ast` is set and `expr` is not given. */

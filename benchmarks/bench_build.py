@@ -1,0 +1,325 @@
+"""Build benchmark: full build, no-change rebuild, rebuild after one new version, vs cp -r.
+
+    python benchmarks/bench_build.py                 # 100 coll x 100 versions x 50 files,
+                                                     # 2,000 runs x 200 steps (issue 3 floors)
+    python benchmarks/bench_build.py --quick         # 20 x 20 x 50, 200 runs x 200 steps
+    python benchmarks/bench_build.py --profile rebuild   # also cProfile (jobs=1) -> out/*.prof
+
+The store is generated once by ``synth.py`` and cached in ``benchmarks/out/stores/``; each
+run works on a hard-linked copy (``cp -al``), so logging the extra version never touches
+the cache. Every build runs in a fresh subprocess (``sitegen.build.build(BuildOptions)``)
+so that its peak RSS can be measured: the build process's own ``ru_maxrss``, the largest
+render worker's (``RUSAGE_CHILDREN`` inside the build process) and, sampled from /proc
+every 50 ms, the peak total RSS and PSS of the whole process tree (PSS counts pages
+shared by forked workers once).
+
+Floors (issue 3, 2-core machine): full build >= 500 pages/s and <= 10x ``cp -r`` of the
+output; rebuild after one new version <= 2 s; peak RSS <= 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import OUT, ROOT, cached_store, du, linked_copy, machine, mib, store_shape
+
+FULL = store_shape(100, 100, 50, 2000, 200)
+QUICK = store_shape(20, 20, 50, 200, 200)
+FLOOR_PAGES_PER_S = 500
+FLOOR_COPY_RATIO = 10
+FLOOR_REBUILD_S = 2.0
+FLOOR_RSS = 1 << 30
+
+
+# --------------------------------------------------------------------------- child side
+
+
+def child_build(store: str, out: str, jobs: int, profile: str | None) -> None:
+    """Run one build in this (fresh) process and print a JSON line with its report."""
+    import resource
+
+    t0 = time.perf_counter()
+    sys.path.insert(0, str(ROOT))
+    from sitegen.build import BuildOptions, build
+
+    options = BuildOptions(Path(store), Path(out), jobs=jobs)
+    t1 = time.perf_counter()
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        report = prof.runcall(build, options)
+        prof.dump_stats(profile)
+    else:
+        report = build(options)
+    t2 = time.perf_counter()
+    self_ru = resource.getrusage(resource.RUSAGE_SELF)
+    kids_ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        json.dumps(
+            {
+                "pages": report.pages,
+                "rendered": report.rendered,
+                "reused": report.reused,
+                "build_s": report.seconds,
+                "import_s": t1 - t0,
+                "call_s": t2 - t1,
+                "maxrss_self": self_ru.ru_maxrss * 1024,
+                "maxrss_workers": kids_ru.ru_maxrss * 1024,
+                "problems": len(report.problems),
+            }
+        )
+    )
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return pids
+
+
+def _mem(pid: int) -> tuple[int, int]:
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss, pss
+
+
+class TreeSampler(threading.Thread):
+    """Peak sum of RSS and of PSS over a process and its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_rss = self.peak_pss = self.peak_procs = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            pids = _tree(self.pid)
+            mems = [_mem(p) for p in pids]
+            self.peak_rss = max(self.peak_rss, sum(m[0] for m in mems))
+            self.peak_pss = max(self.peak_pss, sum(m[1] for m in mems))
+            self.peak_procs = max(self.peak_procs, len(pids))
+            self.stop.wait(self.interval)
+
+
+def run_build(store: Path, out: Path, jobs: int, profile: Path | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", str(store), str(out), str(jobs)]
+    if profile:
+        cmd.append(str(profile))
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    stdout, _ = proc.communicate()
+    wall = time.perf_counter() - t
+    sampler.stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"build failed (exit {proc.returncode}): {' '.join(cmd)}")
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    result.update(
+        wall_s=wall,
+        tree_peak_rss=sampler.peak_rss,
+        tree_peak_pss=sampler.peak_pss,
+        procs=sampler.peak_procs,
+    )
+    return result
+
+
+def time_cmd(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - t
+
+
+def log_one_version(store: Path, src: Path, files: int) -> tuple[float, str]:
+    """Log a new version of a model collection through the public API; return seconds."""
+    sys.path.insert(0, str(ROOT))
+    import sitegen
+
+    src.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    s = sitegen.Store(store, clock=sitegen.FixedClock("2025-01-01T00:00:00Z"))
+    coll = next(c for c in s.collections() if c.startswith("model/"))
+    name = coll.split("/", 1)[1]
+    art = sitegen.Artifact(name, type="model", description="one **new** version (benchmark)",
+                           metadata={"benchmark": "rebuild-after-one-version"})
+    for j in range(2):
+        path = src / f"new-{j}.json"
+        path.write_text(json.dumps({"new": j, "t": time.time()}))
+        art.add_file(path)
+    for j in range(max(0, files - 2)):
+        art.add_reference(f"s3://synthetic-bucket/new/{name}/shard-{j:05d}", sha256=f"{j:064x}",
+                          size=1000 + j, name=f"weights/shard-{j:05d}.safetensors")
+    v = s.log_artifact(art, aliases=["candidate"])
+    return time.perf_counter() - t, v.ref
+
+
+def count_html(site: Path) -> int:
+    return sum(1 for _ in site.rglob("*.html"))
+
+
+def profile_report(prof: Path, top: int) -> str:
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    stats = pstats.Stats(str(prof), stream=buf)
+    stats.strip_dirs()
+    buf.write(f"==== {prof.name}: top {top} by tottime ====\n")
+    stats.sort_stats("tottime").print_stats(top)
+    buf.write(f"==== {prof.name}: top {top} by cumulative ====\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    return buf.getvalue()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help=f"small store: {QUICK}")
+    p.add_argument("--collections", type=int)
+    p.add_argument("--versions", type=int)
+    p.add_argument("--files", type=int)
+    p.add_argument("--runs", type=int)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
+    p.add_argument("--copies", type=int, default=2, help="cp -r repetitions (floor = best)")
+    p.add_argument("--profile", choices=("none", "full", "rebuild", "both"), default="none",
+                   help="after the timed runs, cProfile builds in-process with jobs=1")
+    p.add_argument("--top", type=int, default=30, help="profile rows to print")
+    p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work")
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        store, out, jobs, *prof = a.child
+        child_build(store, out, int(jobs), prof[0] if prof else None)
+        return 0
+
+    shape = dict(QUICK if a.quick else FULL)
+    for key in ("collections", "versions", "files", "runs", "steps"):
+        if getattr(a, key) is not None:
+            shape[key] = getattr(a, key)
+    print(f"# bench_build {shape}  ({machine()})", flush=True)
+    cached, stats = cached_store(shape)
+    work = OUT / "build-work"
+    store, site = work / "store", work / "site"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    linked_copy(cached, store)
+    print(f"store: {stats['versions']} versions, {stats['runs']} runs, {stats['events']} events, "
+          f"{mib(du(store)['disk_bytes'])} on disk", flush=True)
+
+    full = run_build(store, site, a.jobs)
+    html = count_html(site)
+    out_size = du(site)
+    pps = full["pages"] / full["build_s"]
+    print(
+        f"full build: {full['build_s']:.2f} s in build() ({full['wall_s']:.2f} s wall incl. "
+        f"interpreter+imports); {full['pages']} pages ({html} HTML) -> {pps:.0f} pages/s "
+        f"({html / full['build_s']:.0f} HTML pages/s); rendered {full['rendered']}",
+        flush=True,
+    )
+    print(
+        f"output: {out_size['files']} files, {mib(out_size['apparent_bytes'])} apparent, "
+        f"{mib(out_size['disk_bytes'])} on disk",
+        flush=True,
+    )
+    copies = []
+    for i in range(a.copies):
+        dst = work / f"site-copy-{i}"
+        copies.append(time_cmd(["cp", "-r", str(site), str(dst)]))
+        shutil.rmtree(dst)
+    floor = min(copies)
+    ratio = full["build_s"] / floor
+    print(f"cp -r output: {', '.join(f'{c:.2f}' for c in copies)} s (floor = {floor:.2f} s); "
+          f"full build / floor = {ratio:.1f}x", flush=True)
+
+    nochange = run_build(store, site, a.jobs)
+    print(f"no-change rebuild: {nochange['build_s']:.2f} s ({nochange['wall_s']:.2f} s wall); "
+          f"rendered {nochange['rendered']}, reused {nochange['reused']}", flush=True)
+
+    log_s, ref = log_one_version(store, work / "new-src", shape["files"])
+    print(f"log one new version ({ref}) via Store.log_artifact: {log_s:.2f} s", flush=True)
+    one = run_build(store, site, a.jobs)
+    print(f"rebuild after one new version: {one['build_s']:.2f} s ({one['wall_s']:.2f} s wall); "
+          f"rendered {one['rendered']}, reused {one['reused']}", flush=True)
+
+    runs = {"full build": full, "no-change rebuild": nochange, "one-version rebuild": one}
+    for label, r in runs.items():
+        print(f"memory {label}: build process maxrss {mib(r['maxrss_self'])}, largest worker "
+              f"{mib(r['maxrss_workers'])}; tree peak RSS {mib(r['tree_peak_rss'])}, "
+              f"PSS {mib(r['tree_peak_pss'])} ({r['procs']} processes)")
+    peak = max(max(r["maxrss_self"], r["maxrss_workers"]) for r in runs.values())
+    peak_pss = max(r["tree_peak_pss"] for r in runs.values())
+
+    checks = [
+        (f"full build >= {FLOOR_PAGES_PER_S} pages/s", pps >= FLOOR_PAGES_PER_S, f"{pps:.0f}"),
+        (f"full build <= {FLOOR_COPY_RATIO}x cp -r", ratio <= FLOOR_COPY_RATIO, f"{ratio:.1f}x"),
+        (f"rebuild after one version <= {FLOOR_REBUILD_S} s", one["build_s"] <= FLOOR_REBUILD_S,
+         f"{one['build_s']:.2f} s"),
+        ("peak RSS (largest process) <= 1 GiB", peak <= FLOOR_RSS, mib(peak)),
+        ("peak PSS (whole tree) <= 1 GiB", peak_pss <= FLOOR_RSS, mib(peak_pss)),
+    ]
+    print("floors:")
+    for label, ok, value in checks:
+        print(f"  [{'ok' if ok else 'MISS'}] {label}: {value}")
+    summary = {"shape": shape, "full": full, "nochange": nochange, "one_version": one,
+               "copy_s": copies, "html_pages": html, "output": out_size, "log_one_s": log_s}
+    (OUT / "bench_build-last.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    if a.profile != "none":
+        if a.profile in ("full", "both"):
+            prof = OUT / "profile-full.prof"
+            target = work / "site-prof"
+            run_build(store, target, 1, prof)
+            shutil.rmtree(target, ignore_errors=True)
+            text = profile_report(prof, a.top)
+            (OUT / "profile-full.txt").write_text(text)
+            print(text)
+        if a.profile in ("rebuild", "both"):
+            # Same situation as above: previous site built, then one more version logged.
+            _, ref2 = log_one_version(store, work / "new-src", shape["files"])
+            prof = OUT / "profile-rebuild.prof"
+            r = run_build(store, site, 1, prof)
+            print(f"(profiled rebuild after {ref2}: {r['build_s']:.2f} s with jobs=1, "
+                  f"rendered {r['rendered']})")
+            text = profile_report(prof, a.top)
+            (OUT / "profile-rebuild.txt").write_text(text)
+            print(text)
+    print(f"# done  ({machine()})")
+    if not a.keep:
+        shutil.rmtree(work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

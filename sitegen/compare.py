@@ -1,0 +1,303 @@
+"""Comparing versions: summary, metrics, config, metadata, files, contents, curves.
+
+Pure functions from model objects to one JSON-able comparison (``format`` 1), the same
+data that the comparison pages show and that ``sitegen compare --format json`` prints.
+The first version is the baseline unless ``baseline`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sitegen.charts import downsample, series
+from sitegen.config import SiteConfig
+from sitegen.contentdiff import diff_contents, flatten_values
+from sitegen.model import Project, Version
+from sitegen.store.records import FileEntry
+
+ReadObject = Callable[[str], bytes | None]
+MAX_CURVE_POINTS = 400
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def version_facts(project: Project, v: Version) -> dict[str, Any]:
+    return {
+        "ref": v.ref,
+        "collection": v.record.collection,
+        "version": v.record.version,
+        "label": f"{v.record.collection}:{v.label}",
+        "digest": v.record.digest,
+        "created_at": v.record.created_at,
+        "run": v.producer,
+        "size": v.size,
+        "files": len(v.record.files),
+        "aliases": list(v.aliases),
+    }
+
+
+def metric_rows(
+    summaries: Sequence[Mapping[str, Any] | None], base: int, config: SiteConfig
+) -> list[dict[str, Any]]:
+    names = sorted({k for s in summaries if s for k, val in s.items() if number(val) is not None})
+    rows = []
+    for name in names:
+        values = [number(s.get(name)) if s else None for s in summaries]
+        direction = config.direction(name)
+        present = [v for v in values if v is not None]
+        target = (max(present) if direction == "higher" else min(present)) if present else None
+        base_value = values[base]
+        deltas: list[dict[str, Any] | None] = []
+        for value in values:
+            if value is None or base_value is None:
+                deltas.append(None)
+                continue
+            pct = (value - base_value) / abs(base_value) * 100 if base_value else None
+            deltas.append(
+                {
+                    "abs": round(value - base_value, 12),
+                    "pct": round(pct, 6) if pct is not None else None,
+                    "better": _better(value, base_value, direction),
+                }
+            )
+        rows.append(
+            {
+                "name": name,
+                "direction": direction,
+                "values": values,
+                "deltas": deltas,
+                "best": [
+                    i
+                    for i, v in enumerate(values)
+                    if v is not None and v == target and len(present) > 1
+                ],
+                "differs": len(set(present)) > 1 or len(present) != len(values),
+            }
+        )
+    return rows
+
+
+def _better(value: float, base: float, direction: str) -> str:
+    if value == base:
+        return "same"
+    return "better" if (value > base) == (direction == "higher") else "worse"
+
+
+def keyed_rows(maps: Sequence[Mapping[str, Any] | None], base: int) -> list[dict[str, Any]]:
+    """Flattened key rows with one cell per version: base/same/changed/added/removed/missing."""
+    flat = [flatten_values(m) if m else {} for m in maps]
+    rows = []
+    for key in sorted(set().union(*flat)):
+        cells, base_has = [], key in flat[base]
+        for i, f in enumerate(flat):
+            has = key in f
+            if i == base:
+                state = "base" if has else "missing"
+            elif has and not base_has:
+                state = "added"
+            elif base_has and not has:
+                state = "removed"
+            elif not has:
+                state = "missing"
+            else:
+                state = "same" if f[key] == flat[base][key] else "changed"
+            cells.append({"value": _display(f[key]) if has else None, "state": state})
+        rows.append(
+            {
+                "key": key,
+                "cells": cells,
+                "differs": any(c["state"] in ("changed", "added", "removed") for c in cells),
+            }
+        )
+    return rows
+
+
+def _display(value: Any) -> str:
+    return (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
+
+
+def file_changes(old: Sequence[FileEntry], new: Sequence[FileEntry]) -> dict[str, Any]:
+    """Added, removed, modified (same path), renamed (same digest, new path), unchanged."""
+    a, b = {f.path: f for f in old}, {f.path: f for f in new}
+    gone = {p: f for p, f in a.items() if p not in b}
+    came = {p: f for p, f in b.items() if p not in a}
+    renamed = []
+    by_digest: dict[str, list[str]] = {}
+    for path, f in sorted(gone.items()):
+        by_digest.setdefault(f.sha256, []).append(path)
+    for path, f in sorted(came.items()):
+        if by_digest.get(f.sha256):
+            source = by_digest[f.sha256].pop(0)
+            renamed.append({"from": source, "to": path, "size": f.size, "sha256": f.sha256})
+    moved_from = {r["from"] for r in renamed}
+    moved_to = {r["to"] for r in renamed}
+    modified = [
+        {
+            "path": p,
+            "old_size": a[p].size,
+            "new_size": b[p].size,
+            "delta": b[p].size - a[p].size,
+            "old_sha256": a[p].sha256,
+            "new_sha256": b[p].sha256,
+            "ref": b[p].ref or a[p].ref,
+        }
+        for p in sorted(set(a) & set(b))
+        if a[p].sha256 != b[p].sha256
+    ]
+    return {
+        "added": [
+            {"path": p, "size": f.size, "sha256": f.sha256, "ref": f.ref}
+            for p, f in sorted(came.items())
+            if p not in moved_to
+        ],
+        "removed": [
+            {"path": p, "size": f.size, "sha256": f.sha256, "ref": f.ref}
+            for p, f in sorted(gone.items())
+            if p not in moved_from
+        ],
+        "modified": modified,
+        "renamed": renamed,
+        "unchanged": sorted(p for p in set(a) & set(b) if a[p].sha256 == b[p].sha256),
+        "size_delta": sum(f.size for f in new) - sum(f.size for f in old),
+    }
+
+
+def content_diffs(
+    changes: Mapping[str, Any], read: ReadObject | None, limit: int
+) -> list[dict[str, Any]]:
+    out = []
+    for item in changes["modified"]:
+        path = item["path"]
+        if item["ref"]:
+            out.append(
+                {
+                    "path": path,
+                    "kind": "reference",
+                    "reason": "external reference: bytes are not in the store; compared by digest",
+                }
+            )
+        elif max(item["old_size"], item["new_size"]) > limit:
+            out.append(
+                {
+                    "path": path,
+                    "kind": "too-large",
+                    "reason": f"larger than the diff limit ({limit} bytes; compare.max_diff_bytes)",
+                }
+            )
+        else:
+            old = read(item["old_sha256"]) if read else None
+            new = read(item["new_sha256"]) if read else None
+            if old is None or new is None:
+                out.append(
+                    {
+                        "path": path,
+                        "kind": "unavailable",
+                        "reason": "file bytes are not available in the store",
+                    }
+                )
+            else:
+                out.append(diff_contents(path, old, new))
+    return out
+
+
+def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
+    """Training curves of the producing runs, overlaid: one chart per metric 2+ runs share."""
+    histories = []
+    for v in versions:
+        run = project.run(v.producer) if v.producer else None
+        if run is not None and run.history:
+            histories.append(
+                (
+                    v.label if len({x.record.collection for x in versions}) == 1 else v.ref,
+                    run.history,
+                )
+            )
+    charts = []
+    shared: dict[str, int] = {}
+    for _, history in histories:
+        for key in {k for row in history for k in row if not k.startswith("_")}:
+            shared[key] = shared.get(key, 0) + 1
+    for metric in sorted(k for k, n in shared.items() if n >= 2):
+        values = [
+            {"step": s, "value": val, "version": label}
+            for label, history in histories
+            for s, val in downsample(series(history, metric), MAX_CURVE_POINTS)
+        ]
+        if values:
+            charts.append({"metric": metric, "spec": overlay_spec(metric, values)})
+    return charts
+
+
+def overlay_spec(metric: str, values: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "title": metric,
+        "width": "container",
+        "height": 220,
+        "data": {"values": values},
+        "mark": {"type": "line", "tooltip": True},
+        "encoding": {
+            "x": {"field": "step", "type": "quantitative"},
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": metric,
+                "scale": {"zero": False},
+            },
+            "color": {"field": "version", "type": "nominal", "title": "version"},
+        },
+    }
+
+
+def notes_for(project: Project, versions: Sequence[Version]) -> list[str]:
+    notes = []
+    if len({v.record.collection for v in versions}) > 1:
+        notes.append("These versions belong to different collections; differences are expected.")
+    notes.extend(
+        f"{v.ref} has no producing run: its metrics and config are missing."
+        for v in versions
+        if v.producer is None
+    )
+    return notes
+
+
+def compare(
+    project: Project,
+    versions: Sequence[Version],
+    config: SiteConfig,
+    baseline: int = 0,
+    read: ReadObject | None = None,
+    with_contents: bool = True,
+) -> dict[str, Any]:
+    runs = [project.run(v.producer) if v.producer else None for v in versions]
+    summaries = [dict(r.record.summary) if r else None for r in runs]
+    result: dict[str, Any] = {
+        "format": 1,
+        "baseline": baseline,
+        "versions": [version_facts(project, v) for v in versions],
+        "notes": notes_for(project, versions),
+        "metrics": metric_rows(summaries, baseline, config),
+        "config": keyed_rows([dict(r.record.config) if r else None for r in runs], baseline),
+        "metadata": keyed_rows([dict(v.record.metadata) for v in versions], baseline),
+        "files": [
+            {"against": i, **file_changes(versions[baseline].record.files, v.record.files)}
+            for i, v in enumerate(versions)
+            if i != baseline
+        ],
+        "curves": curves(project, versions),
+    }
+    if len({v.record.collection for v in versions}) == 1:
+        for facts, v in zip(result["versions"], versions, strict=True):
+            facts["label"] = v.label
+    if with_contents and len(versions) == 2:
+        result["contents"] = content_diffs(result["files"][0], read, config.diff_max_bytes)
+    return result
