@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sitegen.compare import ReadObject
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
+from sitegen.lineage import Graph, build_graph, run_id, version_id
 from sitegen.model import Collection, Project
 from sitegen.pages.collection import (
     collection_page,
@@ -15,8 +17,9 @@ from sitegen.pages.collection import (
     version_data,
     version_page,
 )
-from sitegen.pages.common import Page, SiteInfo
+from sitegen.pages.common import Page, SiteInfo, run_url, version_url
 from sitegen.pages.compare import any_page, pair_page, version_script
+from sitegen.pages.lineage import lineage_pages, node_details, panel
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
 
@@ -32,9 +35,15 @@ def plan_site(
     """
     pages = [overview_page(site, project), runs_page(site, project), not_found_page(site)]
     known = {v.ref for c in project.collections for v in c.versions}
+    graph, details = build_graph(project), node_details(project)
+    pages.extend(lineage_pages(site, graph, details))
     for collection in project.collections:
-        pages.extend(collection_pages(site, project, collection, config, read))
-    pages.extend(run_page(site, project, run, config, known) for run in project.runs)
+        pages.extend(collection_pages(site, project, collection, config, read, (graph, details)))
+    for run in project.runs:
+        url = run_url(run.id)
+        pages.append(
+            run_page(site, project, run, config, known, panel(details, graph, url, run_id(run.id)))
+        )
     pages.append(search_index(project))
     return check_unique(pages)
 
@@ -45,13 +54,19 @@ def collection_pages(
     collection: Collection,
     config: SiteConfig,
     read: ReadObject | None,
+    lineage: tuple[Graph, dict[str, Any]],
 ) -> list[Page]:
     pages = [collection_page(site, project, collection)]
     if len(collection.versions) > 1:
         pages.append(any_page(site, project, collection, config))
     for index in range(len(collection.versions)):
         body = version_body(project, collection, index)
-        pages.append(version_page(site, project, collection, index, config.publish_max_bytes))
+        v = collection.versions[index]
+        url = version_url(collection.ref, v.record.version)
+        neighbourhood = panel(lineage[1], lineage[0], url, version_id(v.ref))
+        pages.append(
+            version_page(site, project, collection, index, config.publish_max_bytes, neighbourhood)
+        )
         pages.append(version_data(collection, index, body))
         pages.append(version_script(project, collection, index, body))
         if index:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sitegen.assets import GRAPH_ASSETS
 from sitegen.charts import line_spec
 from sitegen.markdown import render_markdown
 from sitegen.model import Collection, Project, Version
@@ -153,13 +154,19 @@ def published_file_url(sha256: str) -> str:
 
 
 def version_page(
-    site: SiteInfo, project: Project, collection: Collection, index: int, publish_max: int
+    site: SiteInfo,
+    project: Project,
+    collection: Collection,
+    index: int,
+    publish_max: int,
+    lineage: dict[str, Any],
 ) -> Page:
     v = collection.versions[index]
     r = v.record
     url = version_url(collection.ref, r.version)
     crumbs = [("Overview", "index.html"), (collection.ref, collection_url(collection.ref))]
-    ctx = base_context(site, url, "version", r.ref, crumbs)
+    ctx = base_context(site, url, "version", r.ref, crumbs, GRAPH_ASSETS)
+    ctx["lineage"] = lineage
     ctx["version"] = {
         "ref": r.ref,
         "label": v.label,

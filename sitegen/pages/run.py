@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sitegen.assets import GRAPH_ASSETS
 from sitegen.charts import downsample, history_metrics, line_spec, series
 from sitegen.config import SiteConfig
 from sitegen.markdown import render_markdown
@@ -58,7 +59,12 @@ def charts(run: Run) -> list[dict[str, Any]]:
 
 
 def run_page(
-    site: SiteInfo, project: Project, run: Run, config: SiteConfig, known: set[str]
+    site: SiteInfo,
+    project: Project,
+    run: Run,
+    config: SiteConfig,
+    known: set[str],
+    lineage: dict[str, Any],
 ) -> Page:
     r = run.record
     url = run_url(r.id)
@@ -68,8 +74,9 @@ def run_page(
         "run",
         r.name,
         [("Overview", "index.html"), ("Runs", "runs/index.html")],
-        chart_scripts(),
+        chart_scripts() + GRAPH_ASSETS,
     )
+    ctx["lineage"] = lineage
     ctx["run"] = {
         "id": r.id,
         "name": r.name,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import Problem
+from sitegen.graphs import strongly_connected_cycles
 from sitegen.store.events import Event, LogState, replay
 from sitegen.store.format import (
     SHA256_RE,
@@ -166,6 +167,7 @@ def check_records(raw: RawStore) -> Records:
     histories = {h.key.split("/")[1]: check_history(h, problems) for h in raw.histories}
     collections = {c.collection: c for x in raw.collections if (c := check_collection(x, problems))}
     check_lineage_refs(versions, runs, problems)
+    check_cycles(runs, problems)
     check_log_against_files(state, versions, raw.display, problems)
     project = str(raw.root.get("project", ""))
     return Records(
@@ -387,7 +389,8 @@ def check_lineage_refs(
                             run.display,
                             None,
                             f"'{key}' names {ref}, which is not a committed version",
-                            "the version was never committed or the store is incomplete",
+                            "the lineage graph marks this edge as broken",
+                            "warning",
                         )
                     )
     for v in versions:
@@ -401,6 +404,27 @@ def check_lineage_refs(
                     "warning",
                 )
             )
+
+
+def check_cycles(runs: list[RunRecord], problems: list[Problem]) -> None:
+    """Lineage must be acyclic: a run cannot (transitively) consume its own output."""
+    succ: dict[str, list[str]] = {}
+    for run in runs:
+        for ref in run.inputs:
+            succ.setdefault(ref, []).append(f"run:{run.id}")
+        succ.setdefault(f"run:{run.id}", []).extend(run.outputs)
+    displays = {f"run:{r.id}": r.display for r in runs}
+    for cycle in strongly_connected_cycles(sorted(succ), succ):
+        members = [n for n in cycle if n in displays]
+        problems.append(
+            Problem(
+                displays[members[0]] if members else "runs",
+                None,
+                f"lineage cycle through {', '.join(cycle)}",
+                "a run consumes its own output; fix the inputs/outputs of these runs",
+                "warning",
+            )
+        )
 
 
 def warning_hint() -> str:

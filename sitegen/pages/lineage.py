@@ -1,0 +1,161 @@
+"""Lineage pages: the project graph (or an entry to it when large), exports, and the
+neighbourhood panel data embedded in version and run pages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sitegen.assets import GRAPH_ASSETS
+from sitegen.compare import number
+from sitegen.lineage import Graph, Node, build_graph, neighbourhood, run_id, version_id
+from sitegen.lineage_export import dumps, layout, to_dot, to_json, to_mermaid
+from sitegen.model import Project
+from sitegen.pages.common import Page, SiteInfo, base_context, rel, run_url, version_url
+
+FULL_GRAPH_LIMIT = 5000
+EDGE_TABLE_LIMIT = 5000
+PANEL_DEPTH = 3
+URL = "lineage/index.html"
+
+
+def node_url(node: Node) -> str | None:
+    if node.kind == "version":
+        coll, _, label = node.id[2:].rpartition(":")
+        return version_url(coll, int(label[1:]))
+    if node.kind == "run":
+        return run_url(node.id[2:])
+    return None
+
+
+def node_details(project: Project) -> dict[str, dict[str, Any]]:
+    """Facts shown when a node is clicked, by node id: digest/created/metrics, or config."""
+    details: dict[str, dict[str, Any]] = {}
+    for run in project.runs:
+        summary = run.record.summary
+        details[run_id(run.id)] = {
+            "status": run.record.status,
+            "started": run.record.started_at,
+            "metrics": {
+                m.name: summary[m.name]
+                for m in project.metrics
+                if number(summary.get(m.name)) is not None
+            },
+            "config": json.loads(
+                json.dumps(dict(sorted(run.record.config.items())[:8]), default=str)
+            ),
+        }
+    for c in project.collections:
+        for v in c.versions:
+            summary = details.get(run_id(v.producer), {}).get("metrics", {}) if v.producer else {}
+            details[version_id(v.ref)] = {
+                "digest": v.record.digest[:12],
+                "created": v.record.created_at,
+                "metrics": summary,
+            }
+    return details
+
+
+def graph_payload(
+    details: Mapping[str, Any], graph: Graph, from_url: str, centre: str | None = None
+) -> dict[str, Any]:
+    positions = layout(graph)
+    nodes = []
+    for node in graph.nodes.values():
+        target = node_url(node)
+        x, y = positions[node.id]
+        nodes.append(
+            {
+                "id": node.id,
+                "kind": node.kind,
+                "label": node.label,
+                "type": node.type,
+                "collection": node.collection,
+                "status": node.status,
+                "aliases": list(node.aliases),
+                "x": x,
+                "y": y,
+                "href": rel(from_url, target) if target else None,
+                "details": details.get(node.id, {}),
+            }
+        )
+    edges = [{"source": e.source, "target": e.target, "broken": e.broken} for e in graph.edges]
+    return {"format": 1, "centre": centre, "nodes": nodes, "edges": edges}
+
+
+def edge_rows(graph: Graph, from_url: str, limit: int = EDGE_TABLE_LIMIT) -> list[dict[str, Any]]:
+    rows = []
+    for e in graph.edges[:limit]:
+        a, b = graph.nodes[e.source], graph.nodes[e.target]
+        ua, ub = node_url(a), node_url(b)
+        rows.append(
+            {
+                "source": a.label,
+                "source_kind": a.kind,
+                "source_href": rel(from_url, ua) if ua else None,
+                "target": b.label,
+                "target_kind": b.kind,
+                "target_href": rel(from_url, ub) if ub else None,
+                "broken": e.broken,
+                "relation": "used by" if a.kind.endswith("version") else "produced",
+            }
+        )
+    return rows
+
+
+def lineage_pages(site: SiteInfo, graph: Graph, details: Mapping[str, Any]) -> list[Page]:
+    ctx = base_context(site, URL, "lineage", "Lineage", [("Overview", "index.html")], GRAPH_ASSETS)
+    full = len(graph.nodes) <= FULL_GRAPH_LIMIT
+    ctx["graph"] = {
+        "nodes_total": len(graph.nodes),
+        "edges_total": len(graph.edges),
+        "full": full,
+        "notice": None
+        if full
+        else (
+            f"This project has {len(graph.nodes)} nodes; drawing more than {FULL_GRAPH_LIMIT} "
+            "would freeze the browser. Open a version or run page for its neighbourhood, "
+            "or use the exports below."
+        ),
+        "data_src": rel(URL, "data/lineage/graph.js") if full else None,
+        "types": sorted({n.type for n in graph.nodes.values() if n.kind.endswith("version")}),
+        "job_types": sorted({n.type for n in graph.nodes.values() if n.kind.endswith("run")}),
+    }
+    ctx["edges"] = edge_rows(graph, URL)
+    ctx["edges_truncated"] = len(graph.edges) > EDGE_TABLE_LIMIT
+    ctx["exports"] = {"mermaid": "lineage.mmd", "dot": "lineage.dot", "json": "lineage.json"}
+    pages = [
+        Page(URL, "lineage.html", ctx),
+        Page("lineage/lineage.mmd", None, {}, to_mermaid(graph).encode()),
+        Page("lineage/lineage.dot", None, {}, to_dot(graph).encode()),
+        Page("lineage/lineage.json", None, {}, dumps(to_json(graph)).encode()),
+    ]
+    if full:
+        payload = json.dumps(
+            graph_payload(details, graph, URL),
+            sort_keys=True,
+            ensure_ascii=True,
+            separators=(",", ":"),
+        )
+        payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
+        pages.append(
+            Page(
+                "data/lineage/graph.js", None, {}, f"window.SITEGEN_LINEAGE = {payload};\n".encode()
+            )
+        )
+    return pages
+
+
+def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> dict[str, Any]:
+    """Neighbourhood data for a version or run page: depth and direction chosen in the browser."""
+    sub = neighbourhood(graph, centre, PANEL_DEPTH, "both")
+    return {
+        "payload": graph_payload(details, sub, url, centre),
+        "edges": edge_rows(sub, url, 500),
+        "max_depth": PANEL_DEPTH,
+        "lineage_href": rel(url, URL),
+    }
+
+
+__all__ = ["build_graph", "lineage_pages", "node_details", "panel"]
