@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from sitegen import __version__
-from sitegen.commands import alias, assets, build, compare, lineage, log_artifact, validate
+from sitegen.commands import alias, assets, build, compare, lineage, log_artifact, validate, verify
 from sitegen.errors import SitegenError, UsageError
 
-COMMANDS = (build, validate, compare, lineage, log_artifact, alias, assets)
+COMMANDS = (build, validate, verify, compare, lineage, log_artifact, alias, assets)
 
 
 def make_parser() -> argparse.ArgumentParser:

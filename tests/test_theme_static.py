@@ -62,6 +62,14 @@ def _fmtnum(value: Any) -> str:
 
 
 def make_env() -> jinja2.Environment:
+    """sitegen's own environment when it can be built, else an equivalent one."""
+    try:
+        from sitegen.render import default_theme_dir, make_environment
+    except ImportError:
+        pass
+    else:
+        if default_theme_dir().resolve() == THEME:
+            return make_environment()
     theme = jinja2.FileSystemLoader(str(THEME))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([theme, jinja2.PrefixLoader({"default": theme})]),

@@ -1,0 +1,154 @@
+"""``verify``: re-hash everything and prove the store follows from its event log.
+
+Beyond what loading checks (manifest digests, the hash chain, versions outside the log),
+verify re-hashes every stored object, checks that finished run records are the ones the
+log sealed, and hashes references whose bytes are reachable locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from sitegen.errors import Problem
+from sitegen.store.backend import Backend
+from sitegen.store.format import object_key, run_key, sha256_hex
+from sitegen.store.reader import load_raw
+from sitegen.store.records import FileEntry, Records, VersionRecord, check_records
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class VersionIntegrity:
+    ref: str
+    ok: bool
+    checked_files: int
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    records: Records
+    problems: tuple[Problem, ...]
+    versions: tuple[VersionIntegrity, ...]
+    objects_checked: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _strict(problem: Problem) -> Problem:
+    """For an audit, every finding is an error (a version outside the log included)."""
+    return Problem(problem.path, problem.line, problem.message, problem.hint, "error")
+
+
+def local_reference(uri: str) -> Path | None:
+    parts = urlsplit(uri)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    return None
+
+
+def check_file(
+    backend: Backend, version: VersionRecord, entry: FileEntry, hashed: dict[str, str | None]
+) -> str | None:
+    """Why a file entry does not match its bytes, or None (references without local bytes pass)."""
+    if entry.ref is not None:
+        path = local_reference(entry.ref)
+        if path is None or not path.is_file():
+            return None
+        data = path.read_bytes()
+        got = sha256_hex(data)
+        return (
+            None
+            if got == entry.sha256 and len(data) == entry.size
+            else f"reference {entry.ref} does not match its recorded sha256/size"
+        )
+    if entry.sha256 not in hashed:
+        try:
+            data = backend.read(object_key(entry.sha256))
+            hashed[entry.sha256] = f"{sha256_hex(data)}:{len(data)}"
+        except FileNotFoundError:
+            hashed[entry.sha256] = None
+    found = hashed[entry.sha256]
+    if found is None:
+        return f"{entry.path}: object {entry.sha256[:12]}… is missing"
+    if found != f"{entry.sha256}:{entry.size}":
+        return f"{entry.path}: object {entry.sha256[:12]}… is corrupted (sha256/size do not match)"
+    return None
+
+
+def check_sealed_runs(backend: Backend, records: Records) -> list[Problem]:
+    """A finished run's record must be the one whose sha256 the run.finished event holds."""
+    sealed: dict[str, str] = {}
+    for event in records.events:
+        if event.type == "run.finished" and isinstance(event.data.get("record_sha256"), str):
+            sealed[str(event.data.get("run_id"))] = event.data["record_sha256"]
+    problems = []
+    for run_id, expected in sorted(sealed.items()):
+        try:
+            actual = sha256_hex(backend.read(run_key(run_id)))
+        except FileNotFoundError:
+            problems.append(
+                Problem(backend.display(run_key(run_id)), None, "finished run record is missing")
+            )
+            continue
+        if actual != expected:
+            problems.append(
+                Problem(
+                    backend.display(run_key(run_id)),
+                    None,
+                    "run record was changed after the run finished",
+                    "restore it from a backup",
+                )
+            )
+    return problems
+
+
+def verify(backend: Backend, progress: Callable[[str], None] | None = None) -> VerifyReport:
+    records = check_records(load_raw(backend))
+    problems = [_strict(p) for p in records.problems]
+    hashed: dict[str, str | None] = {}
+    integrity = []
+    for version in records.versions:
+        if progress:
+            progress(version.ref)
+        found = [why for f in version.files if (why := check_file(backend, version, f, hashed))]
+        problems.extend(
+            Problem(version.display, None, why, "restore the object from a backup") for why in found
+        )
+        integrity.append(VersionIntegrity(version.ref, not found, len(version.files), tuple(found)))
+    problems.extend(check_sealed_runs(backend, records))
+    return VerifyReport(records, tuple(sorted(problems)), tuple(integrity), len(hashed))
+
+
+def report_json(report: VerifyReport) -> str:
+    body = {
+        "format": 1,
+        "ok": report.ok,
+        "objects_checked": report.objects_checked,
+        "events": len(report.records.events),
+        "log_head": report.records.state.head,
+        "problems": [
+            {"path": p.path, "line": p.line, "message": p.message, "hint": p.hint}
+            for p in report.problems
+        ],
+        "versions": [
+            {"ref": v.ref, "ok": v.ok, "files": v.checked_files, "problems": list(v.problems)}
+            for v in report.versions
+        ],
+    }
+    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def store_root_digest(records: Records) -> str:
+    """sha256 over sorted ``ref digest`` lines and the event-log head: the store's identity."""
+    lines = sorted(f"{v.ref} {v.digest}\n" for v in records.versions)
+    lines.append(f"log {records.state.head or ''}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
