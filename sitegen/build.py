@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import jinja2
@@ -19,6 +20,7 @@ from sitegen import __version__
 from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor_assets
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import Problem, SitegenError, errors_only
+from sitegen.integrity import seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
 from sitegen.pages import Page, SiteInfo, plan_site, published_files
@@ -32,7 +34,8 @@ from sitegen.render import (
 from sitegen.store import open_backend
 from sitegen.store.format import object_key
 from sitegen.store.reader import load_raw
-from sitegen.store.records import check_records
+from sitegen.store.records import Records, check_records
+from sitegen.verify import store_root_digest
 from sitegen.write import (
     check_output_dir,
     discard,
@@ -56,6 +59,7 @@ class BuildOptions:
     strict: bool = False
     offline: bool = False
     jobs: int = 0
+    zip_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +91,13 @@ def build(options: BuildOptions) -> BuildReport:
         write_build_manifest(
             staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
         )
+        seal_site(staging, provenance(records, config, options))
         swap_into_place(staging, options.out)
     except BaseException:
         discard(staging)
         raise
+    if options.zip_path is not None:
+        write_zip(options.out, options.zip_path)
     rendered = sum(1 for _, _, fresh in results if fresh)
     return BuildReport(
         options.out,
@@ -112,6 +119,23 @@ def object_reader(read: Callable[[str], bytes]) -> Callable[[str], bytes | None]
             return None
 
     return read_object
+
+
+def provenance(records: Records, config: SiteConfig, options: BuildOptions) -> dict[str, Any]:
+    """The predicate of provenance.json: what this site was built from, and by what."""
+    return {
+        "builder": {"name": "sitegen", "version": __version__},
+        "store": {
+            "project": records.project,
+            "root_digest": store_root_digest(records),
+            "log_head": records.state.head,
+            "events": len(records.events),
+            "versions": len(records.versions),
+        },
+        "config_digest": hashlib.sha256(config.text.encode()).hexdigest(),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH") or None,
+        "offline": options.offline,
+    }
 
 
 def build_stamp(project: Project) -> str:

@@ -11,10 +11,20 @@ import sys
 from collections.abc import Sequence
 
 from sitegen import __version__
-from sitegen.commands import alias, assets, build, compare, lineage, log_artifact, validate, verify
+from sitegen.commands import (
+    alias,
+    assets,
+    build,
+    compare,
+    lineage,
+    log_artifact,
+    validate,
+    verify,
+    verify_site,
+)
 from sitegen.errors import SitegenError, UsageError
 
-COMMANDS = (build, validate, verify, compare, lineage, log_artifact, alias, assets)
+COMMANDS = (build, validate, verify, verify_site, compare, lineage, log_artifact, alias, assets)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -34,12 +34,21 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         help="put the pinned JS into the site: no page makes a network request",
     )
     parser.add_argument(
+        "--zip",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the site as a deterministic zip (for audits)",
+    )
+    parser.add_argument(
         "-j", "--jobs", type=int, default=0, help="render processes (default: CPU count)"
     )
 
 
 def options_from(args: argparse.Namespace) -> BuildOptions:
-    return BuildOptions(args.store, args.output, args.config, args.strict, args.offline, args.jobs)
+    return BuildOptions(
+        args.store, args.output, args.config, args.strict, args.offline, args.jobs, args.zip
+    )
 
 
 def run(args: argparse.Namespace) -> int:
