@@ -15,10 +15,45 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
-sys.path.insert(0, str(ROOT))
+# SITEGEN_SRC: benchmark another source tree (e.g. a `git archive` snapshot, see snapshot()).
+SRC = Path(os.environ.get("SITEGEN_SRC") or ROOT)
+sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(HERE))
 
 import synth  # noqa: E402
+
+
+def snapshot(commit: str) -> Path:
+    """``git archive COMMIT sitegen themes`` extracted under benchmarks/out/src-<sha>/."""
+    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{commit}^{{commit}}"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    dest = OUT / f"src-{sha[:12]}"
+    if not (dest / "sitegen" / "__init__.py").is_file():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "sitegen", "themes"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def use_source(src: str | None, argv: list[str]) -> None:
+    """Re-exec this benchmark with SITEGEN_SRC set: ``worktree`` (default) or a git commit."""
+    if not src or src == "worktree" or os.environ.get("SITEGEN_SRC"):
+        return
+    env = {**os.environ, "SITEGEN_SRC": str(snapshot(src))}
+    os.execve(sys.executable, [sys.executable, *argv], env)
+
+
+def source_label() -> str:
+    """Which sitegen code is measured: the work tree (with its HEAD and dirty state) or a snapshot."""
+    if SRC != ROOT:
+        return f"snapshot {SRC.name}"
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "sitegen", "themes"],
+                           capture_output=True, text=True).stdout.strip()
+    return f"work tree at {head}" + (" + uncommitted changes" if dirty else "")
 
 
 def store_shape(

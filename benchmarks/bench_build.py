@@ -30,7 +30,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import OUT, ROOT, cached_store, du, linked_copy, machine, mib, store_shape
+from _common import (
+    OUT,
+    ROOT,
+    cached_store,
+    du,
+    linked_copy,
+    machine,
+    mib,
+    source_label,
+    store_shape,
+    use_source,
+)
 
 FULL = store_shape(100, 100, 50, 2000, 200)
 QUICK = store_shape(20, 20, 50, 200, 200)
@@ -48,7 +59,6 @@ def child_build(store: str, out: str, jobs: int, profile: str | None) -> None:
     import resource
 
     t0 = time.perf_counter()
-    sys.path.insert(0, str(ROOT))
     from sitegen.build import BuildOptions, build
 
     options = BuildOptions(Path(store), Path(out), jobs=jobs)
@@ -163,7 +173,6 @@ def time_cmd(cmd: list[str]) -> float:
 
 def log_one_version(store: Path, src: Path, files: int) -> tuple[float, str]:
     """Log a new version of a model collection through the public API; return seconds."""
-    sys.path.insert(0, str(ROOT))
     import sitegen
 
     src.mkdir(parents=True, exist_ok=True)
@@ -216,8 +225,12 @@ def main() -> int:
                    help="after the timed runs, cProfile builds in-process with jobs=1")
     p.add_argument("--top", type=int, default=30, help="profile rows to print")
     p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work")
+    p.add_argument("--src", default="worktree",
+                   help="sitegen code to measure: 'worktree' (default) or a git commit, "
+                   "extracted to benchmarks/out/src-<sha>/")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args()
+    use_source(None if a.child else a.src, sys.argv)
     if a.child:
         store, out, jobs, *prof = a.child
         child_build(store, out, int(jobs), prof[0] if prof else None)
@@ -227,7 +240,7 @@ def main() -> int:
     for key in ("collections", "versions", "files", "runs", "steps"):
         if getattr(a, key) is not None:
             shape[key] = getattr(a, key)
-    print(f"# bench_build {shape}  ({machine()})", flush=True)
+    print(f"# bench_build {shape}  ({machine()}; {source_label()})", flush=True)
     cached, stats = cached_store(shape)
     work = OUT / "build-work"
     store, site = work / "store", work / "site"

@@ -23,7 +23,17 @@ import sys
 import time
 from pathlib import Path
 
-from _common import OUT, ROOT, cached_store, du, machine, mib, store_shape
+from _common import (
+    OUT,
+    ROOT,
+    cached_store,
+    du,
+    machine,
+    mib,
+    source_label,
+    store_shape,
+    use_source,
+)
 
 import sitegen
 from sitegen.store import open_backend
@@ -116,14 +126,17 @@ def main() -> int:
     p.add_argument("--skip-log", action="store_true")
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the logged store in benchmarks/out")
+    p.add_argument("--src", default="worktree",
+                   help="sitegen code to measure: 'worktree' (default) or a git commit")
     a = p.parse_args()
+    use_source(a.src, sys.argv)
     log_versions = a.log_versions or (100 if a.quick else 1000)
     collections = a.collections or (20 if a.quick else 100)
     versions = a.versions or (50 if a.quick else 100)
     runs = a.runs if a.runs is not None else (200 if a.quick else 2000)
     changed = a.log_files if a.changed is None else a.changed
 
-    print(f"# bench_store  ({machine()})")
+    print(f"# bench_store  ({machine()}; {source_label()})")
     if not a.skip_log:
         r = bench_log(log_versions, a.log_files, changed, a.keep)
         print(

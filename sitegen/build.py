@@ -24,6 +24,7 @@ from sitegen.integrity import seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
 from sitegen.pages import Page, SiteInfo, plan_site, published_files
+from sitegen.redact import redact
 from sitegen.render import (
     context_fingerprint,
     make_environment,
@@ -79,7 +80,8 @@ def build(options: BuildOptions) -> BuildReport:
     records = check_records(load_raw(backend))
     if failing := errors_only(records.problems, options.strict):
         raise SitegenError(sorted(failing))
-    project = build_model(records, config)
+    visible, withheld = redact(records, config)
+    project = build_model(visible, config, withheld)
     site = site_info(config, project, options.offline)
     pages = plan_site(site, project, config, object_reader(backend.read))
     check_output_dir(options.out)

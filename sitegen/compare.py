@@ -172,12 +172,20 @@ def file_changes(old: Sequence[FileEntry], new: Sequence[FileEntry]) -> dict[str
 
 
 def content_diffs(
-    changes: Mapping[str, Any], read: ReadObject | None, limit: int
+    changes: Mapping[str, Any], read: ReadObject | None, limit: int, allowed: Callable[[str], bool]
 ) -> list[dict[str, Any]]:
     out = []
     for item in changes["modified"]:
         path = item["path"]
-        if item["ref"]:
+        if not allowed(path):
+            out.append(
+                {
+                    "path": path,
+                    "kind": "withheld",
+                    "reason": "dataset contents are not shown unless publish_files allows them (privacy)",
+                }
+            )
+        elif item["ref"]:
             out.append(
                 {
                     "path": path,
@@ -299,5 +307,11 @@ def compare(
         for facts, v in zip(result["versions"], versions, strict=True):
             facts["label"] = v.label
     if with_contents and len(versions) == 2:
-        result["contents"] = content_diffs(result["files"][0], read, config.diff_max_bytes)
+        rec = versions[1].record
+        result["contents"] = content_diffs(
+            result["files"][0],
+            read,
+            config.diff_max_bytes,
+            lambda path: config.may_diff(rec.type, rec.name, path),
+        )
     return result

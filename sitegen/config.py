@@ -7,6 +7,7 @@ with a "did you mean" hint, so a typo never silently does nothing.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,16 @@ Direction = Literal["higher", "lower"]
 LOWER_IS_BETTER = re.compile(
     r"(loss|error|err|latency|mae|mse|rmse|time|seconds|_ms|perplexity|cost)", re.I
 )
-KEYS = ("title", "description", "theme", "metrics", "base_url", "publish_files", "compare")
+KEYS = (
+    "title",
+    "description",
+    "theme",
+    "metrics",
+    "base_url",
+    "publish_files",
+    "compare",
+    "redact",
+)
 URL_RE = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
@@ -42,9 +52,31 @@ class SiteConfig:
     metrics: tuple[MetricSpec, ...] = ()
     base_url: str | None = None
     publish_max_bytes: int = 0
+    publish_include: tuple[str, ...] = ()
+    redact_keys: tuple[str, ...] = ()
+    show_reference_uris: bool = False
     diff_max_bytes: int = 256 * 1024
     source: str | None = None
     text: str = field(default="", repr=False)
+
+    def may_publish(self, type_: str, name: str, path: str, size: int) -> bool:
+        """Opt-in: file bytes go into the site only when a publish_files pattern matches."""
+        target = f"{type_}/{name}/{path}"
+        return size <= self.publish_max_bytes and any(
+            fnmatch.fnmatchcase(target, g) for g in self.publish_include
+        )
+
+    def may_diff(self, type_: str, name: str, path: str) -> bool:
+        """Content diffs show bytes: allowed for non-dataset artifacts, or publishable files."""
+        return type_ != "dataset" or self.may_publish(type_, name, path, 0)
+
+    def withholds(self, dotted_key: str) -> bool:
+        key = dotted_key.lower()
+        return any(
+            fnmatch.fnmatchcase(key, p)
+            or any(fnmatch.fnmatchcase(part, p) for part in key.split("."))
+            for p in self.redact_keys
+        )
 
     def direction(self, metric: str) -> Direction:
         for spec in self.metrics:
@@ -115,6 +147,24 @@ class _ConfigReader:
             specs.append(MetricSpec(name, direction))
         return tuple(specs)
 
+    def patterns(
+        self, value: Any, section: str, key: str, default: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        got = value.get(key) if isinstance(value, dict) else None
+        if got is None:
+            return default
+        if not isinstance(got, list) or not all(isinstance(p, str) for p in got):
+            self.fail((section, key), f"'{section}.{key}' must be a list of glob patterns")
+            return default
+        return tuple(got)
+
+    def flag(self, value: Any, section: str, key: str) -> bool:
+        got = value.get(key, False) if isinstance(value, dict) else False
+        if not isinstance(got, bool):
+            self.fail((section, key), f"'{section}.{key}' must be true or false")
+            return False
+        return got
+
     def size(self, value: Any, section: str, key: str, default: int) -> int:
         if value is None or value is False:
             return 0 if value is False else default
@@ -158,9 +208,16 @@ def parse_config(text: str, display: str, base_dir: Path) -> tuple[SiteConfig, l
         theme_dir=(base_dir / theme) if theme else None,
         metrics=reader.metrics(data.get("metrics")),
         base_url=base_url.rstrip("/") + "/" if base_url else None,
-        publish_max_bytes=reader.size(
-            data.get("publish_files"), "publish_files", "max_bytes", 1 << 20
+        publish_max_bytes=0
+        if data.get("publish_files") in (None, False)
+        else reader.size(data.get("publish_files"), "publish_files", "max_bytes", 1 << 20),
+        publish_include=reader.patterns(
+            data.get("publish_files"), "publish_files", "include", ("*",)
         ),
+        redact_keys=tuple(
+            p.lower() for p in reader.patterns(data.get("redact"), "redact", "keys", ())
+        ),
+        show_reference_uris=reader.flag(data.get("redact"), "redact", "show_reference_uris"),
         diff_max_bytes=reader.size(data.get("compare"), "compare", "max_diff_bytes", 256 * 1024),
         source=display,
         text=text,

@@ -78,6 +78,7 @@ class Project:
     log_head: str | None
     metrics: tuple[MetricSpec, ...]
     problems: tuple[Problem, ...]
+    withheld: tuple[str, ...] = ()
 
     def run(self, run_id: str) -> Run | None:
         return next((r for r in self.runs if r.id == run_id), None)
@@ -123,7 +124,7 @@ def choose_metrics(config: SiteConfig, runs: tuple[RunRecord, ...]) -> tuple[Met
     return tuple(MetricSpec(name, config.direction(name)) for name in sorted(common))
 
 
-def build_model(records: Records, config: SiteConfig) -> Project:
+def build_model(records: Records, config: SiteConfig, withheld: tuple[str, ...] = ()) -> Project:
     producers = {v.ref: v.run for v in records.versions if v.run}
     run_ids = {r.id for r in records.runs}
     for run in records.runs:
@@ -176,4 +177,5 @@ def build_model(records: Records, config: SiteConfig) -> Project:
         records.state.head,
         choose_metrics(config, records.runs),
         records.problems,
+        withheld,
     )

@@ -64,9 +64,7 @@ def collection_pages(
         v = collection.versions[index]
         url = version_url(collection.ref, v.record.version)
         neighbourhood = panel(lineage[1], lineage[0], url, version_id(v.ref))
-        pages.append(
-            version_page(site, project, collection, index, config.publish_max_bytes, neighbourhood)
-        )
+        pages.append(version_page(site, project, collection, index, config, neighbourhood))
         pages.append(version_data(collection, index, body))
         pages.append(version_script(project, collection, index, body))
         if index:
@@ -89,7 +87,7 @@ def published_files(project: Project, config: SiteConfig) -> dict[str, str]:
     for c in project.collections:
         for v in c.versions:
             for f in v.record.files:
-                if f.ref is None and f.size <= config.publish_max_bytes:
+                if f.ref is None and config.may_publish(c.type, c.name, f.path, f.size):
                     out[published_file_url(f.sha256)] = f.sha256
     return dict(sorted(out.items()))
 

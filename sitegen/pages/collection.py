@@ -7,6 +7,7 @@ from typing import Any
 
 from sitegen.assets import GRAPH_ASSETS
 from sitegen.charts import line_spec
+from sitegen.config import SiteConfig
 from sitegen.markdown import render_markdown
 from sitegen.model import Collection, Project, Version
 from sitegen.pages.common import (
@@ -133,10 +134,11 @@ def collection_page(site: SiteInfo, project: Project, collection: Collection) ->
     return Page(url, "collection.html", ctx)
 
 
-def file_rows(url: str, version: Version, publish_max: int) -> list[dict[str, Any]]:
+def file_rows(url: str, version: Version, config: SiteConfig) -> list[dict[str, Any]]:
     rows = []
     for f in version.record.files[:MAX_FILES_LISTED]:
-        published = f.ref is None and f.size <= publish_max
+        r = version.record
+        published = f.ref is None and config.may_publish(r.type, r.name, f.path, f.size)
         rows.append(
             {
                 "path": f.path,
@@ -158,7 +160,7 @@ def version_page(
     project: Project,
     collection: Collection,
     index: int,
-    publish_max: int,
+    config: SiteConfig,
     lineage: dict[str, Any],
 ) -> Page:
     v = collection.versions[index]
@@ -184,7 +186,7 @@ def version_page(
         "data_href": rel(url, version_data_url(collection.ref, r.version)),
     }
     ctx["metadata"] = flatten(r.metadata)
-    ctx["files"] = file_rows(url, v, publish_max)
+    ctx["files"] = file_rows(url, v, config)
     ctx["files_total"], ctx["files_truncated"] = len(r.files), len(r.files) > MAX_FILES_LISTED
     ctx["producer"] = run_link(url, project, v.producer)
     ctx["consumers"] = [link for c in v.consumers if (link := run_link(url, project, c))]

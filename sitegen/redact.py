@@ -1,0 +1,71 @@
+"""Privacy by default: withhold configured keys and reference URIs before anything renders.
+
+Pure: ``redact(records, config)`` returns records in which every value under a key that
+matches ``redact.keys`` is replaced by :data:`WITHHELD` (metadata, config, summaries,
+metric histories), and reference URIs are hidden unless ``redact.show_reference_uris``.
+Everything downstream (pages, JSON, search, lineage, comparisons) only ever sees these.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from sitegen.config import SiteConfig
+from sitegen.store.records import FileEntry, Records, RunRecord, VersionRecord
+
+WITHHELD = "[withheld]"
+HIDDEN_URI = "withheld://reference"
+
+
+def _scrub(value: Any, config: SiteConfig, prefix: str, withheld: set[str], where: str) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        dotted = f"{prefix}{key}"
+        if config.withholds(dotted):
+            withheld.add(f"{where}: {dotted}")
+            out[key] = WITHHELD
+        else:
+            out[key] = _scrub(item, config, f"{dotted}.", withheld, where)
+    return out
+
+
+def _version(v: VersionRecord, config: SiteConfig, withheld: set[str]) -> VersionRecord:
+    files = v.files
+    if not config.show_reference_uris and any(f.ref for f in files):
+        files = tuple(
+            FileEntry(f.path, f.sha256, f.size, HIDDEN_URI if f.ref else None) for f in files
+        )
+        withheld.add(f"{v.collection}: reference URIs")
+    return dataclasses.replace(
+        v,
+        metadata=_scrub(v.metadata, config, "", withheld, f"{v.collection} metadata"),
+        files=files,
+    )
+
+
+def _run(r: RunRecord, config: SiteConfig, withheld: set[str]) -> RunRecord:
+    return dataclasses.replace(
+        r,
+        config=_scrub(r.config, config, "", withheld, "run config"),
+        summary=_scrub(r.summary, config, "", withheld, "run summary"),
+    )
+
+
+def redact(records: Records, config: SiteConfig) -> tuple[Records, tuple[str, ...]]:
+    """Records with withheld values replaced, and the sorted names of what was withheld."""
+    withheld: set[str] = set()
+    if not config.redact_keys and config.show_reference_uris:
+        return records, ()
+    versions = tuple(_version(v, config, withheld) for v in records.versions)
+    runs = tuple(_run(r, config, withheld) for r in records.runs)
+    histories = {
+        rid: tuple(_scrub(row, config, "", withheld, "metric history") for row in rows)
+        for rid, rows in records.histories.items()
+    }
+    return dataclasses.replace(records, versions=versions, runs=runs, histories=histories), tuple(
+        sorted(withheld)
+    )
