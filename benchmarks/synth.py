@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, os.environ.get("SITEGEN_SRC") or str(HERE.parent))  # see _common.py
 
 import yaml  # noqa: E402
 

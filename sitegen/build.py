@@ -36,7 +36,7 @@ from sitegen.store import open_backend
 from sitegen.store.format import object_key
 from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, check_records
-from sitegen.verify import store_root_digest
+from sitegen.verify import store_root_digest, verify_loaded
 from sitegen.write import (
     check_output_dir,
     discard,
@@ -83,7 +83,8 @@ def build(options: BuildOptions) -> BuildReport:
     visible, withheld = redact(records, config)
     project = build_model(visible, config, withheld)
     site = site_info(config, project, options.offline)
-    pages = plan_site(site, project, config, object_reader(backend.read))
+    audit = (verify_loaded(backend, records), provenance(records, config, options))
+    pages = plan_site(site, project, config, object_reader(backend.read), audit)
     check_output_dir(options.out)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
@@ -93,7 +94,7 @@ def build(options: BuildOptions) -> BuildReport:
         write_build_manifest(
             staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
         )
-        seal_site(staging, provenance(records, config, options))
+        seal_site(staging, audit[1])
         swap_into_place(staging, options.out)
     except BaseException:
         discard(staging)

@@ -43,6 +43,9 @@ class SitegenError(Exception):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[SitegenError], tuple[tuple[Problem, ...]]]:
+        return (type(self), (self.problems,))
+
     @classmethod
     def single(cls, path: str, message: str, hint: str | None = None) -> SitegenError:
         return cls([Problem(path, None, message, hint)])

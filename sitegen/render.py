@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from sitegen.errors import Problem, SitegenError
 from sitegen.pages.common import Page, parse_time
 
 
@@ -117,10 +118,29 @@ def theme_digest(theme_dir: Path | None) -> str:
 
 
 def render_page(env: jinja2.Environment, page: Page) -> bytes:
+    """The page's bytes; template mistakes (a user theme's, say) become located problems."""
     if page.data is not None:
         return page.data
     assert page.template is not None
-    return env.get_template(page.template).render(page.context).encode("utf-8")
+    try:
+        return env.get_template(page.template).render(page.context).encode("utf-8")
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or page.template
+        raise SitegenError(
+            [Problem(where, exc.lineno, f"template error: {exc.message}", "fix the theme template")]
+        ) from None
+    except jinja2.TemplateNotFound as exc:
+        raise SitegenError.single(
+            page.template,
+            f"template {exc.name!r} not found",
+            "a user theme may override templates but the default theme must be complete",
+        ) from None
+    except jinja2.UndefinedError as exc:
+        raise SitegenError.single(
+            page.template,
+            f"template error while rendering {page.url}: {exc.message}",
+            "templates may only use the documented context (docs/site.md)",
+        ) from None
 
 
 def context_fingerprint(salt: str, page: Page) -> str:

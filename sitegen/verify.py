@@ -112,7 +112,13 @@ def check_sealed_runs(backend: Backend, records: Records) -> list[Problem]:
 
 
 def verify(backend: Backend, progress: Callable[[str], None] | None = None) -> VerifyReport:
-    records = check_records(load_raw(backend))
+    return verify_loaded(backend, check_records(load_raw(backend)), progress)
+
+
+def verify_loaded(
+    backend: Backend, records: Records, progress: Callable[[str], None] | None = None
+) -> VerifyReport:
+    """Verify a store whose records are already loaded (the build does this once)."""
     problems = [_strict(p) for p in records.problems]
     hashed: dict[str, str | None] = {}
     integrity = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sitegen.compare import ReadObject
@@ -10,6 +11,7 @@ from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
 from sitegen.lineage import Graph, build_graph, run_id, version_id
 from sitegen.model import Collection, Project
+from sitegen.pages.audit import audit_page
 from sitegen.pages.collection import (
     collection_page,
     published_file_url,
@@ -22,18 +24,29 @@ from sitegen.pages.compare import any_page, pair_page, version_script
 from sitegen.pages.lineage import lineage_pages, node_details, panel
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
+from sitegen.verify import VerifyReport
 
 __all__ = ["Page", "SiteInfo", "plan_site", "published_files"]
 
 
 def plan_site(
-    site: SiteInfo, project: Project, config: SiteConfig, read: ReadObject | None = None
+    site: SiteInfo,
+    project: Project,
+    config: SiteConfig,
+    read: ReadObject | None = None,
+    audit: tuple[VerifyReport, Mapping[str, Any]] | None = None,
 ) -> list[Page]:
     """Every page of the site, sorted by URL; duplicate URLs are an error.
 
     ``read`` fetches object bytes by sha256 for content diffs (None when unavailable).
     """
-    pages = [overview_page(site, project), runs_page(site, project), not_found_page(site)]
+    pages = [
+        overview_page(site, project, audit[0].ok if audit else None),
+        runs_page(site, project),
+        not_found_page(site),
+    ]
+    if audit is not None:
+        pages.append(audit_page(site, project, *audit))
     known = {v.ref for c in project.collections for v in c.versions}
     graph, details = build_graph(project), node_details(project)
     pages.extend(lineage_pages(site, graph, details))

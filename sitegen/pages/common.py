@@ -113,6 +113,8 @@ def base_context(
         "nav": {
             "home": rel(url, "index.html"),
             "runs": rel(url, "runs/index.html"),
+            "lineage": rel(url, "lineage/index.html"),
+            "audit": rel(url, "audit/index.html"),
             "search_index": rel(url, "data/search.js"),
         },
     }

@@ -51,6 +51,17 @@ def facts(project: Project) -> list[dict[str, Any]]:
     ]
 
 
+def integrity_fact(ok: bool | None) -> list[dict[str, Any]]:
+    if ok is None:
+        return []
+    return [
+        {
+            "label": "Integrity",
+            "value": "verified at build" if ok else "PROBLEMS — see the audit page",
+        }
+    ]
+
+
 def recent_versions(url: str, project: Project) -> list[dict[str, Any]]:
     versions = [v for c in project.collections for v in c.versions]
     versions.sort(key=lambda v: (v.record.created_at, v.ref), reverse=True)
@@ -67,7 +78,7 @@ def recent_versions(url: str, project: Project) -> list[dict[str, Any]]:
     ]
 
 
-def overview_page(site: SiteInfo, project: Project) -> Page:
+def overview_page(site: SiteInfo, project: Project, integrity_ok: bool | None) -> Page:
     url = "index.html"
     ctx = base_context(site, url, "index", site.title, [])
     types = [
@@ -87,7 +98,7 @@ def overview_page(site: SiteInfo, project: Project) -> Page:
     ]
     ctx["overview"] = {
         "description_html": site.description_html,
-        "facts": facts(project),
+        "facts": [*facts(project), *integrity_fact(integrity_ok)],
         "types": types,
         "alias_board": board,
         "recent_versions": recent_versions(url, project),

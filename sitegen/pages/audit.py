@@ -1,0 +1,159 @@
+"""The audit page: event timeline, alias history, integrity, reproducibility, provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sitegen.model import Project
+from sitegen.pages.common import (
+    Page,
+    SiteInfo,
+    base_context,
+    collection_url,
+    flatten,
+    rel,
+    run_url,
+    version_url,
+)
+from sitegen.store.events import Event
+from sitegen.verify import VerifyReport
+
+URL = "audit/index.html"
+EVENTS_SHOWN = 2000
+CONFIG_ROWS = 30
+
+
+def event_summary(event: Event) -> str:
+    d = event.data
+    coll, version = d.get("collection", ""), d.get("version")
+    match event.type:
+        case "version.created":
+            return f"{coll}:v{version} created (digest {str(d.get('digest', ''))[:12]})"
+        case "alias.set":
+            return f"{coll}: {d.get('alias')} → v{version}"
+        case "alias.removed":
+            return f"{coll}: {d.get('alias')} removed"
+        case "run.started":
+            return f"run {d.get('run_id')} started ({d.get('job_type') or 'no job type'})"
+        case "run.finished":
+            return f"run {d.get('run_id')} {d.get('status')}"
+        case "artifact.used":
+            return f"run {d.get('run_id')} used {d.get('ref')}"
+        case "store.created":
+            return f"store created for project {d.get('project')}"
+    return event.type
+
+
+def event_rows(url: str, events: tuple[Event, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for ev in reversed(events[-EVENTS_SHOWN:]):
+        actor = ev.actor
+        who = f"{actor.get('user', '')}@{actor.get('host', '')}" + (
+            f" (run {actor['run']})" if actor.get("run") else ""
+        )
+        coll, version = ev.data.get("collection"), ev.data.get("version")
+        href = (
+            rel(url, version_url(str(coll), version)) if isinstance(version, int) and coll else None
+        )
+        rows.append(
+            {
+                "seq": ev.seq,
+                "time": ev.time,
+                "type": ev.type,
+                "summary": event_summary(ev),
+                "actor": who,
+                "hash": ev.hash,
+                "prev": ev.prev or "",
+                "href": href,
+            }
+        )
+    return rows
+
+
+def reproducibility(url: str, project: Project) -> list[dict[str, Any]]:
+    """For each model version: the run, its commit, its config and the exact inputs."""
+    digests = {v.ref: v.record.digest for c in project.collections for v in c.versions}
+    rows = []
+    for c in project.collections:
+        if c.type != "model":
+            continue
+        for v in c.versions:
+            run = project.run(v.producer) if v.producer else None
+            inputs = [
+                {
+                    "ref": ref,
+                    "digest": digests.get(ref),
+                    "href": rel(url, version_url(*_split(ref))) if ref in digests else None,
+                }
+                for ref in (run.record.inputs if run else ())
+            ]
+            rows.append(
+                {
+                    "ref": v.ref,
+                    "href": rel(url, version_url(c.ref, v.record.version)),
+                    "digest": v.record.digest,
+                    "run": {
+                        "id": run.id,
+                        "href": rel(url, run_url(run.id)),
+                        "git_commit": str(run.record.git.get("commit", "")),
+                        "git_dirty": run.record.git.get("dirty"),
+                    }
+                    if run
+                    else None,
+                    "config": flatten(run.record.config)[:CONFIG_ROWS] if run else [],
+                    "inputs": inputs,
+                }
+            )
+    return rows
+
+
+def _split(ref: str) -> tuple[str, int]:
+    coll, _, label = ref.rpartition(":")
+    return coll, int(label[1:])
+
+
+def audit_page(
+    site: SiteInfo, project: Project, report: VerifyReport, predicate: Mapping[str, Any]
+) -> Page:
+    ctx = base_context(site, URL, "audit", "Audit", [("Overview", "index.html")])
+    failing = [v for v in report.versions if not v.ok]
+    ctx["audit"] = {
+        "integrity": {
+            "ok": report.ok,
+            "versions": len(report.versions),
+            "failing": [{"ref": v.ref, "problems": list(v.problems)} for v in failing],
+            "objects_checked": report.objects_checked,
+            "events": len(project.events),
+            "log_head": project.log_head or "",
+            "problems": [str(p) for p in report.problems][:200],
+        },
+        "events": event_rows(URL, project.events),
+        "events_total": len(project.events),
+        "events_truncated": len(project.events) > EVENTS_SHOWN,
+        "alias_history": [
+            {
+                "collection": c.ref,
+                "href": rel(URL, collection_url(c.ref)),
+                "changes": [
+                    {
+                        "time": ch.time,
+                        "alias": ch.alias,
+                        "action": ch.action,
+                        "label": f"v{ch.version}" if ch.version is not None else None,
+                        "href": rel(URL, version_url(c.ref, ch.version))
+                        if ch.version is not None
+                        else None,
+                        "actor": ch.actor,
+                    }
+                    for ch in c.alias_history
+                ],
+            }
+            for c in project.collections
+            if c.alias_history
+        ],
+        "reproducibility": reproducibility(URL, project),
+        "withheld": list(project.withheld),
+        "provenance": flatten(predicate),
+    }
+    return Page(URL, "audit.html", ctx)
