@@ -220,7 +220,7 @@ def main() -> int:
     p.add_argument("--runs", type=int)
     p.add_argument("--steps", type=int)
     p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
-    p.add_argument("--copies", type=int, default=2, help="cp -r repetitions (floor = best)")
+    p.add_argument("--copies", type=int, default=3, help="cp -r repetitions (floor = best)")
     p.add_argument("--profile", choices=("none", "full", "rebuild", "both"), default="none",
                    help="after the timed runs, cProfile builds in-process with jobs=1")
     p.add_argument("--top", type=int, default=30, help="profile rows to print")

@@ -110,6 +110,25 @@ def bench_load(path: Path, repeat: int) -> dict[str, float]:
     }
 
 
+def profile_load(path: Path, top: int) -> str:
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(lambda: check_records(load_raw(open_backend(path))))
+    target = OUT / "profile-load.prof"
+    prof.dump_stats(str(target))
+    buf = io.StringIO()
+    stats = pstats.Stats(str(target), stream=buf).strip_dirs()
+    buf.write(f"==== {target.name}: top {top} by tottime ====\n")
+    stats.sort_stats("tottime").print_stats(top)
+    buf.write(f"==== {target.name}: top {top} by cumulative ====\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    (OUT / "profile-load.txt").write_text(buf.getvalue())
+    return buf.getvalue()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
@@ -126,6 +145,9 @@ def main() -> int:
     p.add_argument("--skip-log", action="store_true")
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the logged store in benchmarks/out")
+    p.add_argument("--profile", action="store_true",
+                   help="also cProfile one load (load_raw + check_records) -> out/profile-load.*")
+    p.add_argument("--top", type=int, default=25, help="profile rows to print")
     p.add_argument("--src", default="worktree",
                    help="sitegen code to measure: 'worktree' (default) or a git commit")
     a = p.parse_args()
@@ -161,6 +183,8 @@ def main() -> int:
             f"Store(path).load() {r['store_load_best_s']:.2f} s best / "
             f"{r['store_load_median_s']:.2f} s median; problems: {r['problems']}"
         )
+        if a.profile:
+            print(profile_load(path, a.top))
     example = ROOT / "example_project" / "store"
     if example.is_dir():
         size = du(example)

@@ -157,6 +157,7 @@ def site_info(config: SiteConfig, project: Project, offline: bool) -> SiteInfo:
         build_stamp(project),
         __version__,
         offline,
+        config.base_url,
     )
 
 

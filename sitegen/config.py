@@ -78,6 +78,13 @@ class SiteConfig:
             for p in self.redact_keys
         )
 
+    def stated_direction(self, metric: str) -> Direction | None:
+        """The configured direction, or lower for loss-like names; None when unknown."""
+        for spec in self.metrics:
+            if spec.name == metric:
+                return spec.direction
+        return "lower" if LOWER_IS_BETTER.search(metric) else None
+
     def direction(self, metric: str) -> Direction:
         for spec in self.metrics:
             if spec.name == metric:

@@ -36,6 +36,8 @@ def render_markdown(text: str) -> Markup:
 def plain_snippet(text: str, limit: int = 160) -> str:
     """The first paragraph of markdown as plain text, for tables and search."""
     first = text.strip().split("\n\n", 1)[0]
-    plain = re.sub(r"[*_`#>\[\]()!|-]+", " ", first)
+    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", first)
+    plain = re.sub(r"`+|(?<!\w)[*_]+|[*_]+(?!\w)", "", plain)
+    plain = re.sub(r"^[#>\-|\s]+", "", plain, flags=re.M)
     plain = " ".join(plain.split())
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"

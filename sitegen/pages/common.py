@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sitegen.assets import ASSETS, CHART_ASSETS
+from sitegen.assets import ASSETS, CHART_ASSETS, GRAPH_ASSETS
 
 CSP = (
-    "default-src 'none'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
+    "default-src 'none'; script-src 'self'{scripts}; style-src 'self'{styles}; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
 )
 CDN_ORIGIN = "https://cdn.jsdelivr.net"
@@ -38,6 +38,7 @@ class SiteInfo:
     stamp: str
     version: str
     offline: bool
+    base_url: str | None = None
 
 
 def rel(from_url: str, to_url: str) -> str:
@@ -90,9 +91,10 @@ def base_context(
 ) -> dict[str, Any]:
     """The context every template gets: site, page, scripts, nav."""
     sources = [] if site.offline else [CDN_ORIGIN]
-    if "vega" in script_keys:
-        sources.append("'unsafe-eval'")  # Vega compiles chart expressions with Function()
-    csp = CSP.format(scripts="".join(f" {s}" for s in sources))
+    styles = (
+        " 'unsafe-inline'" if set(script_keys) & set(GRAPH_ASSETS) else ""
+    )  # cytoscape sets style attributes
+    csp = CSP.format(scripts="".join(f" {s}" for s in sources), styles=styles)
     return {
         "site": {
             "title": site.title,
@@ -107,6 +109,7 @@ def base_context(
             "root": root_of(url),
             "title": title,
             "kind": kind,
+            "canonical": f"{site.base_url}{url}" if site.base_url and kind != "404" else None,
             "breadcrumbs": [{"label": label, "href": rel(url, target)} for label, target in crumbs],
         },
         "scripts": scripts_for(url, script_keys, site.offline),
@@ -159,11 +162,26 @@ def parse_time(text: str | None) -> datetime | None:
         return None
 
 
-def duration(start: str | None, end: str | None) -> str:
+def duration_seconds(start: str | None, end: str | None) -> int | None:
     begin, finish = parse_time(start), parse_time(end)
     if begin is None or finish is None:
+        return None
+    return max(int((finish - begin).total_seconds()), 0)
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+def duration(start: str | None, end: str | None) -> str:
+    seconds = duration_seconds(start, end)
+    if seconds is None:
         return ""
-    seconds = int((finish - begin).total_seconds())
     hours, rest = divmod(max(seconds, 0), 3600)
     minutes, secs = divmod(rest, 60)
     return (

@@ -6,7 +6,15 @@ from typing import Any
 
 from sitegen.config import MetricSpec
 from sitegen.model import Collection, Project, Run, Version
-from sitegen.pages.common import collection_url, duration, number_or_none, rel, run_url, version_url
+from sitegen.pages.common import (
+    collection_url,
+    duration,
+    duration_seconds,
+    number_or_none,
+    rel,
+    run_url,
+    version_url,
+)
 
 
 def run_link(url: str, project: Project, run_id: str | None) -> dict[str, Any] | None:
@@ -57,6 +65,7 @@ def run_row(url: str, project: Project, run: Run) -> dict[str, Any]:
         "status": r.status,
         "started": r.started_at,
         "duration": duration(r.started_at, r.finished_at),
+        "duration_seconds": duration_seconds(r.started_at, r.finished_at),
         "metrics": metric_cells(project.metrics, dict(r.summary)),
     }
 

@@ -12,6 +12,7 @@ from sitegen.pages.common import (
     SiteInfo,
     base_context,
     collection_url,
+    human_size,
     rel,
     run_url,
     version_url,
@@ -45,7 +46,7 @@ def facts(project: Project) -> list[dict[str, Any]]:
         {"label": "Versions", "value": len(versions)},
         {"label": "Runs", "value": len(project.runs)},
         {"label": "Files", "value": sum(len(v.record.files) for v in versions)},
-        {"label": "Total size", "value": sum(v.size for v in versions)},
+        {"label": "Total size", "value": human_size(sum(v.size for v in versions))},
         {"label": "Events", "value": len(project.events)},
         {"label": "Log head", "value": (project.log_head or "")[:16]},
     ]

@@ -94,7 +94,7 @@ def run_page(
     }
     ctx["config"] = flatten(r.config)
     ctx["summary"] = [
-        {**row, "direction": config.direction(row["key"])}
+        {**row, "direction": config.stated_direction(row["key"])}
         for row in flatten(r.summary, keep_numbers=True)
     ]
     ctx["charts"] = charts(run)
