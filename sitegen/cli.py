@@ -18,13 +18,25 @@ from sitegen.commands import (
     compare,
     lineage,
     log_artifact,
+    serve,
     validate,
     verify,
     verify_site,
 )
 from sitegen.errors import SitegenError, UsageError
 
-COMMANDS = (build, validate, verify, verify_site, compare, lineage, log_artifact, alias, assets)
+COMMANDS = (
+    build,
+    serve,
+    validate,
+    verify,
+    verify_site,
+    compare,
+    lineage,
+    log_artifact,
+    alias,
+    assets,
+)
 
 
 def make_parser() -> argparse.ArgumentParser:

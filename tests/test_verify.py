@@ -43,7 +43,12 @@ def test_truncated_object(store: Path, capsys: pytest.CaptureFixture[str]) -> No
     path, _ = first_object(store)
     path.write_bytes(path.read_bytes()[:-1])
     code, out = verify_output(store, capsys)
-    assert code == 1 and "artifacts/model/grader/v0/manifest.json" in out and "weights.bin" in out and "corrupted" in out
+    assert (
+        code == 1
+        and "artifacts/model/grader/v0/manifest.json" in out
+        and "weights.bin" in out
+        and "corrupted" in out
+    )
 
 
 def test_flipped_byte(store: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -553,3 +553,26 @@
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+/* Live reload for `sitegen serve`: on localhost only, poll the build manifest and reload
+   the page when a rebuild changed it. Nothing is injected into pages. */
+(function () {
+  "use strict";
+  var host = window.location.hostname;
+  if (window.location.protocol !== "http:" || (host !== "127.0.0.1" && host !== "localhost")) return;
+  var brand = document.querySelector("a.brand");
+  var root = brand ? brand.getAttribute("href").replace(/index\.html$/, "") : "";
+  var manifest = root + "sitegen-build.json";
+  var last = null;
+  function poll() {
+    fetch(manifest, { cache: "no-store" }).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (text) {
+      if (text === null) return;
+      if (last !== null && text !== last) window.location.reload();
+      last = text;
+    }).catch(function () { /* the server restarted; try again */ });
+  }
+  poll();
+  window.setInterval(poll, 1500);
+})();
