@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -69,6 +70,15 @@ def store_shape(
     }
 
 
+def format_fingerprint() -> str:
+    """Digest of the store-format code the generator writes through (cache key part)."""
+    digest = hashlib.sha256()
+    for name in ("format.py", "writer.py", "events.py"):
+        digest.update((SRC / "sitegen" / "store" / name).read_bytes())
+    digest.update(Path(synth.__file__).read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def cached_store(shape: dict[str, int], log: bool = True) -> tuple[Path, dict[str, Any]]:
     """A synthetic store of ``shape`` under benchmarks/out/stores/, generated once.
 
@@ -76,16 +86,19 @@ def cached_store(shape: dict[str, int], log: bool = True) -> tuple[Path, dict[st
     hard-linked copy (:func:`linked_copy`). A ``.json`` marker written after generation
     completes makes an interrupted generation regenerate.
     """
-    name = (
-        "c{collections}-v{versions}-f{files}-r{runs}-s{steps}-seed{seed}".format(**shape)
-        + f"-g{synth.GENERATOR_VERSION}"
-    )
+    prefix = "c{collections}-v{versions}-f{files}-r{runs}-s{steps}-seed{seed}".format(**shape)
+    name = f"{prefix}-g{synth.GENERATOR_VERSION}-{format_fingerprint()}"
     path = OUT / "stores" / name
     marker = path.with_suffix(".json")
     if marker.is_file() and path.is_dir():
         return path, json.loads(marker.read_text())
     if path.exists():
         shutil.rmtree(path)
+    for stale in (OUT / "stores").glob(f"{prefix}-*"):  # same shape, older format code
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     if log:
         print(f"generating synthetic store {name} ...", file=sys.stderr, flush=True)

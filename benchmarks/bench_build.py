@@ -10,8 +10,8 @@ run works on a hard-linked copy (``cp -al``), so logging the extra version never
 the cache. Every build runs in a fresh subprocess (``sitegen.build.build(BuildOptions)``)
 so that its peak RSS can be measured: the build process's own ``ru_maxrss``, the largest
 render worker's (``RUSAGE_CHILDREN`` inside the build process) and, sampled from /proc
-every 50 ms, the peak total RSS and PSS of the whole process tree (PSS counts pages
-shared by forked workers once).
+every 0.1 s (PSS every 1 s), the peak total RSS and PSS of the whole process tree (PSS
+counts pages shared by forked workers once).
 
 Floors (issue 3, 2-core machine): full build >= 500 pages/s and <= 10x ``cp -r`` of the
 output; rebuild after one new version <= 2 s; peak RSS <= 1 GiB.
@@ -49,6 +49,7 @@ FLOOR_PAGES_PER_S = 500
 FLOOR_COPY_RATIO = 10
 FLOOR_REBUILD_S = 2.0
 FLOOR_RSS = 1 << 30
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # --------------------------------------------------------------------------- child side
@@ -108,36 +109,44 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def _mem(pid: int) -> tuple[int, int]:
-    rss = pss = 0
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _pss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/smaps_rollup") as fh:
             for line in fh:
-                if line.startswith("Rss:"):
-                    rss = int(line.split()[1]) * 1024
-                elif line.startswith("Pss:"):
-                    pss = int(line.split()[1]) * 1024
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return rss, pss
+    return 0
 
 
 class TreeSampler(threading.Thread):
-    """Peak sum of RSS and of PSS over a process and its descendants."""
+    """Peak sum of RSS (every 0.1 s, cheap) and of PSS (every 1 s: smaps_rollup walks page
+    tables, too costly to read often) over a process and its descendants."""
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+    def __init__(self, pid: int, interval: float = 0.1, pss_every: int = 10) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.pid, self.interval, self.pss_every = pid, interval, pss_every
         self.peak_rss = self.peak_pss = self.peak_procs = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
+        tick = 0
         while not self.stop.is_set():
             pids = _tree(self.pid)
-            mems = [_mem(p) for p in pids]
-            self.peak_rss = max(self.peak_rss, sum(m[0] for m in mems))
-            self.peak_pss = max(self.peak_pss, sum(m[1] for m in mems))
+            self.peak_rss = max(self.peak_rss, sum(_rss(p) for p in pids))
+            if tick % self.pss_every == 0:
+                self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in pids))
             self.peak_procs = max(self.peak_procs, len(pids))
+            tick += 1
             self.stop.wait(self.interval)
 
 
@@ -224,7 +233,7 @@ def main() -> int:
     p.add_argument("--profile", choices=("none", "full", "rebuild", "both"), default="none",
                    help="after the timed runs, cProfile builds in-process with jobs=1")
     p.add_argument("--top", type=int, default=30, help="profile rows to print")
-    p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work")
+    p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work-<pid>/")
     p.add_argument("--src", default="worktree",
                    help="sitegen code to measure: 'worktree' (default) or a git commit, "
                    "extracted to benchmarks/out/src-<sha>/")
@@ -242,7 +251,7 @@ def main() -> int:
             shape[key] = getattr(a, key)
     print(f"# bench_build {shape}  ({machine()}; {source_label()})", flush=True)
     cached, stats = cached_store(shape)
-    work = OUT / "build-work"
+    work = OUT / f"build-work-{os.getpid()}"
     store, site = work / "store", work / "site"
     if work.exists():
         shutil.rmtree(work)

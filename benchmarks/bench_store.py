@@ -17,6 +17,7 @@ Prints
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -42,7 +43,7 @@ from sitegen.store.records import check_records
 
 
 def bench_log(versions: int, files: int, changed: int, keep: bool) -> dict[str, float]:
-    work = OUT / "bench-log"
+    work = OUT / f"bench-log-{os.getpid()}"
     src, store_dir = work / "src", work / "store"
     if work.exists():
         shutil.rmtree(work)

@@ -189,13 +189,17 @@ def _render_range(bounds: tuple[int, int]) -> list[tuple[str, str, bool]]:
     out = []
     for page in _JOB.pages[bounds[0] : bounds[1]]:
         fingerprint = context_fingerprint(_JOB.salt, page)
+        recorded = _JOB.previous.get(page.url, "")
         old = _JOB.previous_out / page.url
-        if _JOB.previous.get(page.url) == fingerprint and old.is_file():
-            link_or_copy(old, _JOB.staging, page.url)
-            out.append((page.url, fingerprint, False))
-        else:
-            write_file(_JOB.staging, page.url, render_page(_ENV, page))
-            out.append((page.url, fingerprint, True))
+        if recorded.startswith(fingerprint + ":") and old.is_file():
+            stamp = f"{fingerprint}:{hashlib.sha256(old.read_bytes()).hexdigest()}"
+            if stamp == recorded:  # never re-seal a page that was edited in place
+                link_or_copy(old, _JOB.staging, page.url)
+                out.append((page.url, stamp, False))
+                continue
+        data = render_page(_ENV, page)
+        write_file(_JOB.staging, page.url, data)
+        out.append((page.url, f"{fingerprint}:{hashlib.sha256(data).hexdigest()}", True))
     return out
 
 

@@ -61,14 +61,21 @@ class SiteConfig:
 
     def may_publish(self, type_: str, name: str, path: str, size: int) -> bool:
         """Opt-in: file bytes go into the site only when a publish_files pattern matches."""
-        target = f"{type_}/{name}/{path}"
-        return size <= self.publish_max_bytes and any(
-            fnmatch.fnmatchcase(target, g) for g in self.publish_include
+        return (
+            self.publish_max_bytes > 0
+            and size <= self.publish_max_bytes
+            and self._included(type_, name, path)
         )
 
     def may_diff(self, type_: str, name: str, path: str) -> bool:
-        """Content diffs show bytes: allowed for non-dataset artifacts, or publishable files."""
-        return type_ != "dataset" or self.may_publish(type_, name, path, 0)
+        """Content diffs show bytes: allowed for non-dataset artifacts, or opted-in files."""
+        return type_ != "dataset" or (
+            self.publish_max_bytes > 0 and self._included(type_, name, path)
+        )
+
+    def _included(self, type_: str, name: str, path: str) -> bool:
+        target = f"{type_}/{name}/{path}"
+        return any(fnmatch.fnmatchcase(target, g) for g in self.publish_include)
 
     def withholds(self, dotted_key: str) -> bool:
         key = dotted_key.lower()

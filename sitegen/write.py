@@ -22,7 +22,11 @@ BUILD_MANIFEST = "sitegen-build.json"
 
 
 def read_build_manifest(out: Path) -> dict[str, str]:
-    """url -> fingerprint of the previous build, or empty when there is none usable."""
+    """url -> ``fingerprint:sha256`` of the previous build, or empty when there is none usable.
+
+    The sha256 of the written bytes lets a rebuild reuse a page only if it is still exactly
+    what was written: a page edited in place is rendered again, never re-sealed.
+    """
     try:
         data = json.loads((out / BUILD_MANIFEST).read_text(encoding="utf-8"))
         pages = data.get("pages", {})

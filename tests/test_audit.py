@@ -16,6 +16,7 @@ from tests.sitecheck import links_of, tree_bytes
 
 SECRET_EMAIL = "jane.student@school.example"
 SECRET_SCORE = "0.123456789"
+FILE_ONLY = "row-only-in-the-file-bytes"
 
 
 @pytest.fixture
@@ -85,13 +86,16 @@ def private_store(tmp_path: Path) -> Path:
             "grades", type="dataset", metadata={"owner_email": SECRET_EMAIL, "rows": 2}
         )
         data.add_file(
-            make_files(tmp_path / "d", {"grades.csv": f"email\n{SECRET_EMAIL}\n"}) / "grades.csv"
+            make_files(tmp_path / "d", {"grades.csv": f"email\n{SECRET_EMAIL}\n{FILE_ONLY}\n"})
+            / "grades.csv"
         )
         data.add_reference("s3://secret-bucket/students.parquet", sha256="ab" * 32, size=10)
         run.log_artifact(data)
         data2 = sitegen.Artifact("grades", type="dataset")
         data2.add_file(
-            make_files(tmp_path / "d2", {"grades.csv": f"email\n{SECRET_EMAIL}\nother\n"})
+            make_files(
+                tmp_path / "d2", {"grades.csv": f"email\n{SECRET_EMAIL}\nother\n{FILE_ONLY}\n"}
+            )
             / "grades.csv"
         )
         run.log_artifact(data2)
@@ -119,7 +123,8 @@ def test_dataset_bytes_stay_out_by_default(tmp_path: Path) -> None:
     files = tree_bytes(out)
     assert not any(name.startswith("files/") for name in files)
     pair = files["artifacts/dataset/grades/compare/v0..v1.html"].decode()
-    assert SECRET_EMAIL not in pair and "privacy" in pair
+    assert FILE_ONLY not in pair and "privacy" in pair
+    assert not any(FILE_ONLY.encode() in data for data in files.values())
 
 
 def test_publish_files_opt_in_with_globs(tmp_path: Path) -> None:
@@ -140,3 +145,15 @@ def test_audit_page_lists_events_and_integrity(store: Path, tmp_path: Path) -> N
     assert all(e.hash[:12] in audit for e in events)
     assert re.search(r"grades: production|production", audit)
     assert "Produced by run" in audit and "train1" in audit
+
+
+def test_incremental_build_does_not_reseal_a_tampered_page(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    page = out / "runs/train1/index.html"
+    original = page.read_bytes()
+    page.write_bytes(original + b"<script>evil()</script>")
+    report = build(BuildOptions(store, out))
+    assert report.rendered == 1
+    assert page.read_bytes() == original
+    assert main(["verify-site", str(out)]) == 0

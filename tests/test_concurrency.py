@@ -125,4 +125,22 @@ def test_sigkill_at_random_points_never_breaks_the_store(tmp_path: Path) -> None
         assert main(["validate", str(store)]) == 0
     records = sitegen.Store(store).load()
     assert len(records.versions) >= 3
-    assert any(r.status == "crashed" for r in records.runs)
+
+
+KILLED_INSIDE_RUN = textwrap.dedent(
+    """
+    import os, signal, sys, sitegen
+    with sitegen.init(store=sys.argv[1], project="p", job_type="train", id="doomed") as run:
+        run.log({"loss": 1.0})
+        os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_killed_run_shows_as_crashed(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    proc = subprocess.run([sys.executable, "-c", KILLED_INSIDE_RUN, str(store)])
+    assert proc.returncode == -signal.SIGKILL
+    records = sitegen.Store(store).load()
+    assert {r.id: r.status for r in records.runs} == {"doomed": "crashed"}
+    assert main(["validate", str(store)]) == 0

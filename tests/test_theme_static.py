@@ -256,6 +256,7 @@ def _common(kind: str, root: str = "../../", charts: bool = False) -> dict[str, 
             "root": root,
             "title": X2,
             "kind": kind,
+            "canonical": "https://example.org/x/index.html?q=" + X1,
             "breadcrumbs": [{"label": X1, "href": root + "index.html"}],
         },
         "scripts": [
@@ -266,6 +267,8 @@ def _common(kind: str, root: str = "../../", charts: bool = False) -> dict[str, 
         "nav": {
             "home": root + "index.html",
             "runs": root + "runs/index.html",
+            "lineage": root + "lineage/index.html",
+            "audit": root + "audit/index.html",
             "search_index": root + "data/search.json",
         },
     }

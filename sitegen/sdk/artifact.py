@@ -10,7 +10,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitegen.errors import InvalidInput, Problem
-from sitegen.store.format import check_file_path, check_name, check_type, fold_path
+from sitegen.store.format import (
+    SHA256_RE,
+    check_file_path,
+    check_name,
+    check_reference_uri,
+    check_type,
+    fold_path,
+)
 
 CHUNK = 1 << 20
 
@@ -118,8 +125,12 @@ class Artifact:
                 "a reference needs the sha256 of its content",
                 "compute it where the data lives, e.g. `sha256sum FILE`",
             )
-        if size is None or size < 0:
-            raise _invalid(uri, "a reference needs its size in bytes")
+        if type(size) is not int or size < 0:
+            raise _invalid(uri, "a reference needs its size in bytes (a non-negative integer)")
+        if why := check_reference_uri(uri):
+            raise _invalid(uri, why, "references look like s3://bucket/key or https://host/path")
+        if not SHA256_RE.match(sha256.lower()):
+            raise _invalid(uri, "sha256 must be 64 hexadecimal digits")
         target = name if name is not None else PurePosixPath(uri.split("?")[0].rstrip("/")).name
         return self._stage(StagedFile(target, sha256.lower(), size, ref=uri))
 
@@ -129,9 +140,13 @@ class Artifact:
             raise _invalid(
                 f"{self.type}/{self.name}", why, "use a relative '/'-separated name without '..'"
             )
-        if staged.ref is not None and len(staged.sha256) != 64:
-            raise _invalid(staged.ref, "sha256 must be 64 hex digits")
         other = self._folded.get(fold_path(staged.path))
+        if other == staged.path:
+            raise _invalid(
+                f"{self.type}/{self.name}",
+                f"file {staged.path!r} was already added",
+                "give the second one another name=",
+            )
         if other is not None:
             raise _invalid(
                 f"{self.type}/{self.name}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import secrets
 import string
@@ -13,11 +12,13 @@ from typing import Any
 
 from sitegen.errors import InvalidInput, Problem
 from sitegen.sdk.artifact import Artifact
+from sitegen.sdk.jsonable import to_jsonable
 from sitegen.sdk.store import ArtifactVersion, Store
 from sitegen.store.format import check_run_id
 from sitegen.store.writer import Clock
 
 HISTORY_FLUSH_ROWS = 1000
+FINAL_STATUSES = frozenset({"finished", "failed", "crashed"})
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -50,7 +51,7 @@ class Run:
         git: Mapping[str, Any],
     ) -> None:
         self.store, self.id, self.name, self.job_type = store, run_id, name, job_type
-        self.config: dict[str, Any] = dict(config)
+        self.config: dict[str, Any] = to_jsonable(dict(config), "config")
         self.summary: dict[str, Any] = {}
         self.notes, self.tags, self.git = notes, tags, dict(git)
         self.inputs: list[str] = []
@@ -69,6 +70,8 @@ class Run:
 
     def record(self) -> dict[str, Any]:
         actor = self.store.writer.actor
+        self.config = to_jsonable(self.config, "config")
+        self.summary = to_jsonable(self.summary, "summary")
         return {
             "format": 1,
             "id": self.id,
@@ -107,9 +110,8 @@ class Run:
                 )
             self._step = step
         row: dict[str, Any] = {"_step": self._step}
-        for key, value in metrics.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None
+        for key, raw in metrics.items():
+            value = to_jsonable(raw, f"log[{key!r}]")
             row[str(key)] = value
             if isinstance(value, int | float) and not isinstance(value, bool):
                 self.summary[str(key)] = value
@@ -144,6 +146,17 @@ class Run:
         return version
 
     def finish(self, status: str = "finished") -> None:
+        if status not in FINAL_STATUSES:
+            raise InvalidInput(
+                [
+                    Problem(
+                        f"run {self.id}",
+                        None,
+                        f"unknown status {status!r}",
+                        f"use one of {', '.join(sorted(FINAL_STATUSES))}",
+                    )
+                ]
+            )
         if self.status != "running":
             return
         if self._history:

@@ -14,6 +14,7 @@ from typing import Any
 from sitegen.errors import InvalidInput, Problem, SitegenError
 from sitegen.sdk.artifact import Artifact
 from sitegen.sdk.clock import utc_now
+from sitegen.sdk.jsonable import to_jsonable
 from sitegen.store import open_backend
 from sitegen.store.events import LogState
 from sitegen.store.format import (
@@ -66,7 +67,10 @@ class ArtifactVersion:
         for entry in self.files:
             if entry.ref is not None:
                 continue
-            data = self.store.backend.read(object_key(entry.sha256))
+            try:
+                data = self.store.backend.read(object_key(entry.sha256))
+            except FileNotFoundError:
+                data = b""
             if sha256_hex(data) != entry.sha256:
                 raise SitegenError.single(
                     self.store.backend.display(object_key(entry.sha256)),
@@ -174,7 +178,7 @@ class Store:
             "created_at": self.writer.clock(),
             "run": run_id,
             "description": artifact.description,
-            "metadata": artifact.metadata,
+            "metadata": to_jsonable(artifact.metadata, f"{artifact.type}/{artifact.name} metadata"),
             "files": files,
         }
         committed = self.writer.commit_version(manifest, tuple(aliases))

@@ -125,19 +125,31 @@ def sha256_hex(data: bytes) -> str:
 
 
 def content_digest(files: Mapping[str, Mapping[str, Any]]) -> str:
-    """A version's identity: sha256 over sorted ``path:sha256:size[:ref]`` lines.
+    """A version's identity: sha256 over one JSON line ``[path, sha256, size, ref]`` per file.
 
-    Only file content counts (like W&B's manifest digest), so logging the same files
-    again is recognised as the same version whatever the metadata says.
+    Files are sorted by path; JSON encoding keeps paths and URIs unambiguous (a ``:`` or a
+    newline in a name cannot make two different file sets hash alike). Only content counts
+    (like W&B's manifest digest): the same files logged again are the same version.
     """
     lines = []
     for path in sorted(files):
         entry = files[path]
-        line = f"{path}:{entry['sha256']}:{entry['size']}"
-        if entry.get("ref"):
-            line += f":{entry['ref']}"
-        lines.append(line + "\n")
+        item = [path, entry["sha256"], entry["size"], entry.get("ref") or None]
+        lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
     return sha256_hex("".join(lines).encode("utf-8"))
+
+
+def check_reference_uri(uri: object) -> str | None:
+    """Why a reference URI is unusable, or None: it needs a scheme and no control characters."""
+    if (
+        not isinstance(uri, str)
+        or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", uri)
+        or len(uri) > 2048
+    ):
+        return f"invalid reference URI {uri!r}: expected scheme://location without spaces, at most 2048 characters"
+    if any(unicodedata.category(c) == "Cc" for c in uri):
+        return f"invalid reference URI {uri!r}: contains a control character"
+    return None
 
 
 def collection_key(type_: str, name: str) -> str:

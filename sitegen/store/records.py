@@ -21,6 +21,7 @@ from sitegen.store.format import (
     check_alias,
     check_file_path,
     check_name,
+    check_reference_uri,
     check_run_id,
     check_type,
     content_digest,
@@ -263,8 +264,8 @@ def _check_files(c: _Checker, files: Any) -> tuple[FileEntry, ...] | None:
             why = f"file {path!r} needs a 'sha256' of 64 lowercase hex digits"
         if why is None and not (type(entry.get("size")) is int and entry["size"] >= 0):
             why = f"file {path!r} needs a non-negative integer 'size'"
-        if why is None and not isinstance(entry.get("ref", ""), str):
-            why = f"file {path!r}: 'ref' must be a URI string"
+        if why is None and entry.get("ref") is not None:
+            why = check_reference_uri(entry.get("ref"))
         if why is not None:
             c.fail(
                 why,

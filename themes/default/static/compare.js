@@ -890,6 +890,7 @@
             : JSON.stringify(v) === JSON.stringify(values[0]) ? "same" : "changed";
           var td = cell(st, className);
           td.setAttribute("data-version", String(c.choice.number));
+          if (st !== "missing") add(td, stateMark(st));
           show(td, v, st, c.data);
           r.tr.appendChild(td);
         });
@@ -917,8 +918,7 @@
           td.appendChild(make("span", "run-link", v));
         }
       });
-      simpleRow("digest", "Digest", function (d) { return d.digest || null; }, function (td, v, st) {
-        add(td, stateMark(st));
+      simpleRow("digest", "Digest", function (d) { return d.digest || null; }, function (td, v) {
         var code = make("code", "digest", String(v || "").slice(0, 12));
         code.title = String(v || "");
         td.appendChild(code);
@@ -1103,6 +1103,24 @@
         }
       } else {
         sec.appendChild(make("p", "empty-note", "No file differs from the baseline."));
+      }
+      var pairs = [];
+      for (var k = 0; k + 1 < choices.length; k++) {
+        var newer = choices[k];
+        var older = choices[k + 1];
+        if (state.sel.indexOf(newer.number) !== -1 && state.sel.indexOf(older.number) !== -1) {
+          pairs.push([older, newer]);
+        }
+      }
+      if (pairs.length) {
+        var more = make("p", "section-note pair-links", "Content diffs of the files: ");
+        pairs.reverse().forEach(function (pair, n) {
+          var a = make("a", null, pair[0].label + ".." + pair[1].label);
+          a.href = "compare/v" + pair[0].number + "..v" + pair[1].number + ".html#contents";
+          add(more, n ? " · " : "", a);
+        });
+        add(more, " (pre-rendered pages of neighbouring versions).");
+        sec.appendChild(more);
       }
       if (unchanged.length) {
         var details = make("details", "unchanged-files");

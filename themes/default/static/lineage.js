@@ -22,6 +22,7 @@
   var SELECT_MAX = 20000; // the "go to node" list lists at most this many nodes
   var NODE_W = 180;
   var NODE_H = 44;
+  var HINT = "Click a node (or choose one in “Go to”) for its details; what it depends on is highlighted.";
 
   // ------------------------------------------------------------------ small DOM helpers
 
@@ -173,7 +174,6 @@
           "border-style": "data(lineStyle)",
           color: "#111827",
           "font-size": 11,
-          "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif",
           "text-valign": "center",
           "text-halign": "center",
           "text-wrap": "wrap",
@@ -434,7 +434,7 @@
         ? "Lineage neighbourhood graph; use the controls above, or the edge table below"
         : "Project lineage graph; use the controls above, or the edge table below",
     });
-    var details = el("aside", { className: "lg-details", "aria-live": "polite", "aria-label": "Node details" });
+    var details = el("aside", { className: "lg-details", "aria-label": "Node details", hidden: true });
     var status = el("p", { className: "lg-status", role: "status", "aria-live": "polite" });
     var legend = buildLegend(model, groups);
     root.appendChild(ui.bar);
@@ -442,6 +442,7 @@
     root.appendChild(el("div", { className: "lg-body" }, [canvas, details]));
     root.appendChild(el("div", { className: "lg-foot" }, [status, legend]));
     showHint();
+    sizeCanvas(canvas, model, isPanel);
 
     // --- cytoscape ---------------------------------------------------------------
     var elements = [];
@@ -504,7 +505,6 @@
       textureOnViewport: big,
       motionBlur: false,
       pixelRatio: big ? 1 : "auto",
-      wheelSensitivity: 0.3,
     });
     api.initMs = now() - t0;
     api.cy = cy;
@@ -649,6 +649,7 @@
         if (cy.zoom() < 0.6) cy.zoom(0.9);
         cy.center(ele);
       }
+      keepClearOfDrawer(ele);
       if (ui.nodeSelect && ui.nodeSelect.value !== id) ui.nodeSelect.value = id;
       var count = state.highlight ? Object.keys(state.highlight).length - 1 : 0;
       var what = { up: "upstream", down: "downstream", both: "up- or downstream" }[state.mode];
@@ -656,6 +657,14 @@
         "Selected " + n.label + (state.highlight ? ": " + count + " node" + (count === 1 ? "" : "s") + " " + what + " highlighted." : ".")
       );
       return true;
+    }
+
+    /** The details drawer covers the right of the canvas: pan the node out from under it. */
+    function keepClearOfDrawer(ele) {
+      var box = ele.renderedBoundingBox();
+      var free = cy.width() - details.offsetWidth - 16;
+      if (box.x2 > free) cy.panBy({ x: free - box.x2, y: 0 });
+      if (box.x1 < 8 && free - box.x2 > 8 - box.x1) cy.panBy({ x: 8 - box.x1, y: 0 });
     }
 
     function unselect() {
@@ -668,16 +677,18 @@
     }
 
     function say(text) {
-      status.textContent = text;
+      status.textContent = text || HINT;
     }
 
     function showHint() {
       clear(details);
-      details.appendChild(el("p", { className: "lg-hint", text: "Click a node (or choose one in “Go to”) to see its details and highlight what it depends on." }));
+      details.hidden = true;
+      say(HINT);
     }
 
     function showDetails(n) {
       clear(details);
+      details.hidden = false;
       var d = n.details || {};
       var kindText = {
         version: n.type + " version",
@@ -761,8 +772,15 @@
     cy.on("tap", function (event) {
       if (event.target === cy) unselect();
     });
-    root.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") unselect();
+    // Escape clears the selection: from the graph's controls, or when nothing has focus
+    // (after a click on the canvas); not from other inputs such as the site search.
+    doc.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || (!state.selected && !state.diff)) return;
+      var target = event.target;
+      if (target === doc.body || target === doc.documentElement || root.contains(target)) {
+        state.diff = null;
+        unselect();
+      }
     });
 
     ui.fit.addEventListener("click", fitVisible);
@@ -1025,6 +1043,21 @@
     api.closure = function (id, direction) { return Object.keys(closure(model, id, direction)).sort(); };
     api.ready = true;
     root.setAttribute("data-state", "ready");
+  }
+
+  /** A canvas as tall as the graph needs at the zoom that fits its width (within limits). */
+  function sizeCanvas(canvas, model, isPanel) {
+    if (!model.nodes.length) return;
+    var minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    model.nodes.forEach(function (n) {
+      minX = Math.min(minX, n.x); maxX = Math.max(maxX, n.x);
+      minY = Math.min(minY, n.y); maxY = Math.max(maxY, n.y);
+    });
+    var width = canvas.clientWidth || 800;
+    var graphW = maxX - minX + NODE_W + 60, graphH = maxY - minY + NODE_H + 60;
+    var zoom = Math.min(1.2, width / graphW);
+    var limit = isPanel ? 440 : 640;
+    canvas.style.height = Math.round(Math.max(isPanel ? 320 : 380, Math.min(limit, graphH * zoom + 40))) + "px";
   }
 
   function buildControls(model, groups, isPanel, maxDepth) {
