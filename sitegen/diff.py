@@ -21,7 +21,7 @@ from sitegen.lineage_export import to_mermaid
 from sitegen.model import Collection, Project, Run, Version
 
 DIFF_FORMAT = 1
-MERMAID_MAX_EDGES = 150
+MERMAID_MAX_EDGES = 60
 
 
 @dataclass(frozen=True)

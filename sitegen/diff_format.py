@@ -32,6 +32,7 @@ SHARES = {"gates": 0.10, "warnings": 0.05, "collections": 0.08, "aliases": 0.10}
 SHARES_AFTER = {"runs": 0.06, "lineage": 0.22}
 FOOTER_RESERVE = 700
 MAX_ROWS = 25  # per table/list inside one version block
+DETAIL_SHARE = 0.6  # of the versions' budget, when not every version fits in full
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,8 @@ def _value(value: str | None, s: Style, width: int = 80) -> str:
 
 
 def _more(total: int, noun: str) -> list[str]:
-    return [f"…and {plural(total - MAX_ROWS, noun)} more"] if total > MAX_ROWS else []
+    left = total - MAX_ROWS
+    return [f"…and {left:,} more {noun}{'' if left == 1 else 's'}"] if left > 0 else []
 
 
 def file_lines(change: Mapping[str, Any], s: Style) -> list[str]:
@@ -367,16 +369,20 @@ def priority(change: Mapping[str, Any]) -> int:
 
 
 def versions_section(report: Mapping[str, Any], s: Style, budget: int) -> tuple[list[str], int]:
-    """Detailed blocks for the most important versions, one line for the next ones."""
+    """Detailed blocks for the most important versions, one line each for the next ones."""
     changes = report["new_versions"]
     title = s.heading(3, f"New versions ({len(changes):,})")
     order = sorted(range(len(changes)), key=lambda i: (priority(changes[i]), i))
-    chosen, _ = fit([version_block(changes[i], s) for i in order], budget - len(title) - 2)
-    detailed = sorted(order[: len(chosen)])
-    used = len(title) + 2 + sum(len(c) + 1 for c in chosen)
+    blocks = [version_block(changes[i], s) for i in order]
+    room = budget - len(title) - 2
+    chosen, left = fit(blocks, room)
+    if left:  # keep room for a short line about the next ones
+        chosen, _ = fit(blocks, int(room * DETAIL_SHARE))
+    used = sum(len(c) + 1 for c in chosen)
     rest = sorted(order[len(chosen) :])
-    compact, omitted = fit([compact_line(changes[i], s) for i in rest], budget - used - 80)
-    lines = [title, "", *(version_block(changes[i], s) for i in detailed)]
+    compact, omitted = fit([compact_line(changes[i], s) for i in rest], room - used - 80)
+    detailed = sorted(range(len(chosen)), key=lambda k: order[k])  # back in report order
+    lines = [title, "", *(chosen[k] for k in detailed)]
     if compact:
         lines += [f"{len(compact):,} more new version(s), in short:", "", *compact, ""]
     return lines, omitted
@@ -425,13 +431,15 @@ def render_section(section: _Section, s: Style, budget: int) -> tuple[list[str],
         return [], 0
     top = [s.heading(3, section.title), ""] if section.title else []
     fixed = section.fixed + ([""] if section.fixed and section.key == "lineage" else [])
-    if len("\n".join(fixed)) > budget // 2 and section.key == "lineage":
+    if len("\n".join(fixed)) > budget * 0.7 and section.key == "lineage":
         fixed = ["(drawing left out: too large for one comment)", ""]
     room = budget - len("\n".join(top + fixed)) - 60
     taken, left = fit(section.chunks, room)
     if section.key == "lineage" and s.markdown and taken:
         taken = ["<details><summary>Edges</summary>", "", *taken, "", "</details>"]
-    more = [f"…and {plural(left, section.noun)} more (left out)"] if left else []
+    more = (
+        [f"…and {left:,} more {section.noun}{'' if left == 1 else 's'} (left out)"] if left else []
+    )
     return [*top, *fixed, *taken, *(["", *more] if more else []), ""], left
 
 
@@ -474,7 +482,7 @@ def footer(omitted: Mapping[str, int], s: Style) -> list[str]:
         "runs": "new run",
         "lineage": "lineage edge",
     }
-    left = [plural(n, nouns[k]) for k, n in omitted.items() if n]
+    left = [plural(omitted[k], noun) for k, noun in nouns.items() if omitted.get(k)]
     if not left or not s.markdown:
         return []
     return [

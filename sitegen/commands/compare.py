@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError.single("--baseline", f"must be between 0 and {len(args.refs) - 1}")
     store = Store(args.store)
     resolved = [store.resolve(ref) for ref in args.refs]
-    project = build_model(store.load(), config := load_config(args.config, args.store))
+    project = build_model(store.load_valid(), config := load_config(args.config, args.store))
     by_ref = {v.ref: v for c in project.collections for v in c.versions}
     versions: list[Version] = []
     for type_, name, number in resolved:

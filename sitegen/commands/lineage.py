@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     store = Store(args.store)
-    graph = build_graph(build_model(store.load(), SiteConfig()))
+    graph = build_graph(build_model(store.load_valid(), SiteConfig()))
     if args.ref.startswith("run:"):
         centre = run_id(args.ref.removeprefix("run:"))
         if centre not in graph.nodes:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitegen.errors import InvalidInput, Problem, SitegenError
+from sitegen.errors import InvalidInput, Problem, SitegenError, errors_only
 from sitegen.sdk.artifact import Artifact
 from sitegen.sdk.clock import utc_now
 from sitegen.sdk.jsonable import to_jsonable
@@ -112,6 +112,13 @@ class Store:
     def load(self) -> Records:
         """Every record, checked; ``.problems`` lists what is wrong."""
         return check_records(load_raw(self.backend))
+
+    def load_valid(self) -> Records:
+        """Every record, or one SitegenError listing every error-level problem."""
+        records = self.load()
+        if failing := errors_only(records.problems):
+            raise SitegenError(sorted(failing))
+        return records
 
     def state(self) -> LogState:
         return self.writer.state()
