@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ def series(history: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int,
     pts = []
     for row in history:
         value = row.get(metric)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             pts.append((int(row["_step"]), float(value)))
     return pts
 

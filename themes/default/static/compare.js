@@ -769,7 +769,7 @@
           return;
         }
         if (!safeRelative(choice.data_src)) {
-          reject(new Error("no data script for " + choice.label));
+          reject(new Error("No data script for " + choice.label));
           return;
         }
         var script = doc.createElement("script");
@@ -778,10 +778,10 @@
         script.onload = function () {
           var data = lookup(choice);
           if (data && isDict(data)) resolve(data);
-          else reject(new Error("the data script of " + choice.label + " defined no data"));
+          else reject(new Error("The data script of " + choice.label + " defined no data"));
         };
         script.onerror = function () {
-          reject(new Error("could not load the data of " + choice.label));
+          reject(new Error("Could not load the data of " + choice.label + " (" + choice.data_src + ")"));
         };
         doc.head.appendChild(script);
       });
@@ -1025,6 +1025,8 @@
           add(td, stateMark(c.state));
           if (c.value === null) {
             if (c.state === "removed") td.appendChild(make("span", "gone", "removed"));
+          } else if (c.value === "") {
+            td.appendChild(make("span", "muted", "(empty)"));
           } else {
             td.appendChild(make("span", "value", c.value));
           }
@@ -1072,7 +1074,15 @@
         });
         fc.unchanged.forEach(function (p) { at(p)[i] = { state: "same", text: filesize(baseFiles[p].size) }; });
       });
-      sec.appendChild(summary);
+      if (summary.children.length > 4) {
+        var fold = make("details", "files-per-version");
+        fold.appendChild(make("summary", null, "File changes of each of the " + summary.children.length +
+          " versions against " + cols[0].choice.label));
+        fold.appendChild(summary);
+        sec.appendChild(fold);
+      } else {
+        sec.appendChild(summary);
+      }
       var paths = sortedStrings(Array.from(rows.keys()));
       var changed = [];
       var unchanged = [];

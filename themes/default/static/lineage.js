@@ -557,6 +557,9 @@
         });
         if (added.length) cy.add(added);
       });
+      // cytoscape recomputes styles lazily, and ele.visible() / ":visible" read a cache
+      // that only a style read refreshes: refresh it now so the API answers are current.
+      cy.elements().forEach(function (ele) { ele.pstyle("display"); });
       applyMarks();
     }
 
