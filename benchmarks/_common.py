@@ -37,18 +37,55 @@ def snapshot(commit: str) -> Path:
     return dest
 
 
+def worktree_snapshot() -> Path:
+    """A frozen copy of the work tree's ``sitegen/`` and ``themes/`` (uncommitted edits too).
+
+    Others edit the tree while benchmarks run; a template edited between two builds changes
+    the build salt and turns a no-change rebuild into a full one. Measuring a copy avoids that.
+    """
+    digest = hashlib.sha256()
+    files = []
+    for top in ("sitegen", "themes"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                rel = path.relative_to(ROOT).as_posix()
+                data = path.read_bytes()
+                files.append((rel, data))
+                digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    dest = OUT / f"src-wt-{digest.hexdigest()[:12]}"
+    if not (dest / "sitegen" / "__init__.py").is_file():
+        tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
+        for rel, data in files:
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
+        try:
+            tmp.rename(dest)
+        except OSError:  # another benchmark made the same snapshot meanwhile
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
 def use_source(src: str | None, argv: list[str]) -> None:
-    """Re-exec this benchmark with SITEGEN_SRC set: ``worktree`` (default) or a git commit."""
-    if not src or src == "worktree" or os.environ.get("SITEGEN_SRC"):
+    """Re-exec this benchmark with SITEGEN_SRC set to a frozen copy of the code to measure.
+
+    ``snapshot`` (default): the work tree as it is now; ``live``: the work tree itself
+    (may change under the run); anything else: a git commit (``git archive``).
+    """
+    if not src or src == "live" or os.environ.get("SITEGEN_SRC"):
         return
-    env = {**os.environ, "SITEGEN_SRC": str(snapshot(src))}
+    path = worktree_snapshot() if src == "snapshot" else snapshot(src)
+    env = {**os.environ, "SITEGEN_SRC": str(path)}
     os.execve(sys.executable, [sys.executable, *argv], env)
 
 
 def source_label() -> str:
     """Which sitegen code is measured: the work tree (with its HEAD and dirty state) or a snapshot."""
     if SRC != ROOT:
-        return f"snapshot {SRC.name}"
+        git = ["git", "-C", str(ROOT)]
+        head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        what = "work-tree copy" if SRC.name.startswith("src-wt-") else "git snapshot"
+        return f"{what} {SRC.name} (HEAD was {head})"
     git = ["git", "-C", str(ROOT)]
     head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True,
                           text=True).stdout.strip()

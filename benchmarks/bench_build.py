@@ -3,7 +3,7 @@
     python benchmarks/bench_build.py                 # 100 coll x 100 versions x 50 files,
                                                      # 2,000 runs x 200 steps (issue 3 floors)
     python benchmarks/bench_build.py --quick         # 20 x 20 x 50, 200 runs x 200 steps
-    python benchmarks/bench_build.py --profile rebuild   # also cProfile (jobs=1) -> out/*.prof
+    python benchmarks/bench_build.py --quick --profile all --profile-only   # cProfile
 
 The store is generated once by ``synth.py`` and cached in ``benchmarks/out/stores/``; each
 run works on a hard-linked copy (``cp -al``), so logging the extra version never touches
@@ -220,46 +220,8 @@ def profile_report(prof: Path, top: int) -> str:
     return buf.getvalue()
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help=f"small store: {QUICK}")
-    p.add_argument("--collections", type=int)
-    p.add_argument("--versions", type=int)
-    p.add_argument("--files", type=int)
-    p.add_argument("--runs", type=int)
-    p.add_argument("--steps", type=int)
-    p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
-    p.add_argument("--copies", type=int, default=3, help="cp -r repetitions (floor = best)")
-    p.add_argument("--profile", choices=("none", "full", "rebuild", "both"), default="none",
-                   help="after the timed runs, cProfile builds in-process with jobs=1")
-    p.add_argument("--top", type=int, default=30, help="profile rows to print")
-    p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work-<pid>/")
-    p.add_argument("--src", default="worktree",
-                   help="sitegen code to measure: 'worktree' (default) or a git commit, "
-                   "extracted to benchmarks/out/src-<sha>/")
-    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
-    a = p.parse_args()
-    use_source(None if a.child else a.src, sys.argv)
-    if a.child:
-        store, out, jobs, *prof = a.child
-        child_build(store, out, int(jobs), prof[0] if prof else None)
-        return 0
-
-    shape = dict(QUICK if a.quick else FULL)
-    for key in ("collections", "versions", "files", "runs", "steps"):
-        if getattr(a, key) is not None:
-            shape[key] = getattr(a, key)
-    print(f"# bench_build {shape}  ({machine()}; {source_label()})", flush=True)
-    cached, stats = cached_store(shape)
-    work = OUT / f"build-work-{os.getpid()}"
-    store, site = work / "store", work / "site"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    linked_copy(cached, store)
-    print(f"store: {stats['versions']} versions, {stats['runs']} runs, {stats['events']} events, "
-          f"{mib(du(store)['disk_bytes'])} on disk", flush=True)
-
+def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
+    site = work / "site"
     full = run_build(store, site, a.jobs)
     html = count_html(site)
     out_size = du(site)
@@ -318,25 +280,90 @@ def main() -> int:
                "copy_s": copies, "html_pages": html, "output": out_size, "log_one_s": log_s}
     (OUT / "bench_build-last.json").write_text(json.dumps(summary, indent=1) + "\n")
 
+
+
+def profiled(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
+    """cProfile builds in-process with jobs=1 (so rendering is inside the profile)."""
+    wanted = {"full", "nochange", "rebuild"} if a.profile == "all" else {a.profile}
+    site = work / "site-prof"
+    shutil.rmtree(site, ignore_errors=True)
+    if "full" in wanted:
+        prof = OUT / "profile-full.prof"
+        r = run_build(store, site, 1, prof)
+    else:
+        r = run_build(store, site, a.jobs)  # the previous output the rebuilds start from
+    print(f"(full build{' profiled' if 'full' in wanted else ''}: {r['build_s']:.2f} s, "
+          f"rendered {r['rendered']})", flush=True)
+    if "full" in wanted:
+        emit(profile_report(OUT / "profile-full.prof", a.top), OUT / "profile-full.txt")
+    if "nochange" in wanted:
+        prof = OUT / "profile-nochange.prof"
+        r = run_build(store, site, 1, prof)
+        print(f"(profiled no-change rebuild: {r['build_s']:.2f} s with jobs=1, "
+              f"rendered {r['rendered']})", flush=True)
+        emit(profile_report(prof, a.top), OUT / "profile-nochange.txt")
+    if "rebuild" in wanted:
+        _, ref = log_one_version(store, work / "new-src", shape["files"])
+        prof = OUT / "profile-rebuild.prof"
+        r = run_build(store, site, 1, prof)
+        print(f"(profiled rebuild after logging {ref}: {r['build_s']:.2f} s with jobs=1, "
+              f"rendered {r['rendered']})", flush=True)
+        emit(profile_report(prof, a.top), OUT / "profile-rebuild.txt")
+
+
+def emit(text: str, path: Path) -> None:
+    path.write_text(text)
+    print(text, flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help=f"small store: {QUICK}")
+    p.add_argument("--collections", type=int)
+    p.add_argument("--versions", type=int)
+    p.add_argument("--files", type=int)
+    p.add_argument("--runs", type=int)
+    p.add_argument("--steps", type=int)
+    p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
+    p.add_argument("--copies", type=int, default=3, help="cp -r repetitions (floor = best)")
+    p.add_argument("--profile", choices=("none", "full", "nochange", "rebuild", "all"),
+                   default="none",
+                   help="after the timed runs, cProfile builds in-process with jobs=1 "
+                   "(-> benchmarks/out/profile-*.prof and .txt)")
+    p.add_argument("--profile-only", action="store_true", help="skip the timed runs")
+    p.add_argument("--top", type=int, default=30, help="profile rows to print")
+    p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work-<pid>/")
+    p.add_argument("--src", default="snapshot",
+                   help="sitegen code to measure: 'snapshot' (default: a frozen copy of the "
+                   "work tree in benchmarks/out/src-wt-*/), 'live' (the work tree itself) "
+                   "or a git commit (extracted to benchmarks/out/src-<sha>/)")
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    use_source(None if a.child else a.src, sys.argv)
+    if a.child:
+        store, out, jobs, *prof = a.child
+        child_build(store, out, int(jobs), prof[0] if prof else None)
+        return 0
+
+    shape = dict(QUICK if a.quick else FULL)
+    for key in ("collections", "versions", "files", "runs", "steps"):
+        if getattr(a, key) is not None:
+            shape[key] = getattr(a, key)
+    print(f"# bench_build {shape}  ({machine()}; {source_label()})", flush=True)
+    cached, stats = cached_store(shape)
+    work = OUT / f"build-work-{os.getpid()}"
+    store = work / "store"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    linked_copy(cached, store)
+    print(f"store: {stats['versions']} versions, {stats['runs']} runs, {stats['events']} events, "
+          f"{mib(du(store)['disk_bytes'])} on disk", flush=True)
+
+    if not a.profile_only:
+        timed(a, shape, work, store)
     if a.profile != "none":
-        if a.profile in ("full", "both"):
-            prof = OUT / "profile-full.prof"
-            target = work / "site-prof"
-            run_build(store, target, 1, prof)
-            shutil.rmtree(target, ignore_errors=True)
-            text = profile_report(prof, a.top)
-            (OUT / "profile-full.txt").write_text(text)
-            print(text)
-        if a.profile in ("rebuild", "both"):
-            # Same situation as above: previous site built, then one more version logged.
-            _, ref2 = log_one_version(store, work / "new-src", shape["files"])
-            prof = OUT / "profile-rebuild.prof"
-            r = run_build(store, site, 1, prof)
-            print(f"(profiled rebuild after {ref2}: {r['build_s']:.2f} s with jobs=1, "
-                  f"rendered {r['rendered']})")
-            text = profile_report(prof, a.top)
-            (OUT / "profile-rebuild.txt").write_text(text)
-            print(text)
+        profiled(a, shape, work, store)
     print(f"# done  ({machine()})")
     if not a.keep:
         shutil.rmtree(work)

@@ -149,8 +149,9 @@ def main() -> int:
     p.add_argument("--profile", action="store_true",
                    help="also cProfile one load (load_raw + check_records) -> out/profile-load.*")
     p.add_argument("--top", type=int, default=25, help="profile rows to print")
-    p.add_argument("--src", default="worktree",
-                   help="sitegen code to measure: 'worktree' (default) or a git commit")
+    p.add_argument("--src", default="snapshot",
+                   help="sitegen code to measure: 'snapshot' (default, frozen copy of the work "
+                   "tree), 'live' (the work tree itself) or a git commit")
     a = p.parse_args()
     use_source(a.src, sys.argv)
     log_versions = a.log_versions or (100 if a.quick else 1000)

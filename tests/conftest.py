@@ -222,3 +222,9 @@ def watch_errors(page: Page) -> BrowserErrors:
 def browser_errors(page: Page) -> BrowserErrors:
     """Errors of the ``page`` fixture, collected from before the first navigation."""
     return watch_errors(page)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden", action="store_true", help="rewrite tests/golden from the current build"
+    )

@@ -76,7 +76,10 @@ def sweep_store(root: Path, work: Path) -> Path:
             run.log({"accuracy": 0.5 + i / 20})
             aliases = ["production"] if i == 3 else []
             run.log_artifact(artifact("grader", "model", f"w{i}"), aliases=aliases)
-    with pytest.raises(RuntimeError), sitegen.init(job_type="train", id="diverged", **common) as run:
+    with (
+        pytest.raises(RuntimeError),
+        sitegen.init(job_type="train", id="diverged", **common) as run,
+    ):
         run.use_artifact("corpus:v1")
         raise RuntimeError("loss is nan")
     killed = sitegen.init(job_type="train", id="killed", **common)
@@ -106,7 +109,9 @@ def open_graph(page: Page, path: Path) -> None:
 
 
 def js(page: Page, expression: str, arg: Any = None) -> Any:
-    return page.evaluate(f"(arg) => {{ const L = window.sitegenLineage; return {expression}; }}", arg)
+    return page.evaluate(
+        f"(arg) => {{ const L = window.sitegenLineage; return {expression}; }}", arg
+    )
 
 
 def visible_nodes(page: Page) -> list[str]:
@@ -220,7 +225,9 @@ def test_filters_hide_the_right_nodes(
     trains = {k for k, n in graph.nodes.items() if n.kind == "run" and n.type == "train"}
     shown = set(graph.nodes) - models - trains
     assert visible_nodes(page) == sorted(shown)
-    visible_edges = js(page, "L.cy.edges(':visible').map(e => e.source().id() + '>' + e.target().id())")
+    visible_edges = js(
+        page, "L.cy.edges(':visible').map(e => e.source().id() + '>' + e.target().id())"
+    )
     assert sorted(visible_edges) == sorted(
         f"{e.source}>{e.target}" for e in graph.edges if e.source in shown and e.target in shown
     )
@@ -318,7 +325,10 @@ def test_wrong_sri_blocks_cytoscape_and_the_edge_table_stays(
 @pytest.mark.parametrize(
     ("url", "centre"),
     [
-        ("artifacts/dataset/seattle-weather/v1/index.html", version_id("dataset/seattle-weather:v1")),
+        (
+            "artifacts/dataset/seattle-weather/v1/index.html",
+            version_id("dataset/seattle-weather:v1"),
+        ),
         ("runs/train-weather-forest/index.html", run_id("train-weather-forest")),
     ],
 )
@@ -345,8 +355,10 @@ def test_panel_depth_and_direction_follow_python(
             assert js(page, "L.visibleIds()") == expected
             counts.add(len(expected))
     assert len(counts) > 2  # the choices made a difference
-    assert page.locator("#lineage-graph .lg-project-link a").get_attribute("href").endswith(
-        "lineage/index.html"
+    assert (
+        page.locator("#lineage-graph .lg-project-link a")
+        .get_attribute("href")
+        .endswith("lineage/index.html")
     )
     browser_errors.assert_none()
 
@@ -372,16 +384,20 @@ def test_sweep_collapses_siblings_and_expands_on_click(
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     open_graph(page, site / "lineage/index.html")
     assert js(page, "L.model.nodes.length") == len(graph.nodes)
-    assert js(page, "L.cy.edges('.meta').length + L.cy.edges().not('.meta').length") >= len(graph.edges)
+    assert js(page, "L.cy.edges('.meta').length + L.cy.edges().not('.meta').length") >= len(
+        graph.edges
+    )
     assert js(page, "L.cy.edges().not('.meta').length") == len(graph.edges)
     siblings = [version_id(f"model/grader:v{i}") for i in range(5)]
-    assert js(page, "L.groups.map(g => g.members)") == [sorted(siblings)]
+    assert js(page, "L.groups.map(g => g.members.slice().sort())") == [sorted(siblings)]
     assert js(page, "L.cy.nodes('.group:visible').length") == 1
     hidden = set(graph.nodes) - set(visible_nodes(page))
     assert hidden == set(siblings)
     # the group stands in for its members: it is wired to their neighbours
     group = js(page, "L.groups[0].id")
-    neighbours = sorted(js(page, "L.cy.getElementById(arg).neighborhood('node').map(n => n.id())", group))
+    neighbours = sorted(
+        js(page, "L.cy.getElementById(arg).neighborhood('node').map(n => n.id())", group)
+    )
     assert neighbours == sorted([run_id(f"sweep-{i}") for i in range(5)] + [run_id("eval")])
     click_node(page, group)
     assert js(page, "L.cy.nodes('.group:visible').length") == 0
@@ -409,7 +425,12 @@ def test_sweep_diff_marks_the_symmetric_difference_of_upstreams(
     diff.get_by_label("B", exact=True).select_option(b)
     diff.get_by_role("button", name="Mark differences").click()
     expected = closure(graph, a, "up") ^ closure(graph, b, "up")
-    assert expected == {run_id("sweep-0"), run_id("sweep-5"), run_id("prep1"), version_id("dataset/corpus:v1")}
+    assert expected == {
+        run_id("sweep-0"),
+        run_id("sweep-5"),
+        run_id("prep1"),
+        version_id("dataset/corpus:v1"),
+    }
     assert js(page, "L.diffMarked()") == sorted(expected)
     assert sorted(js(page, "L.cy.nodes('.diff-a').map(n => n.id())")) == [run_id("sweep-0")]
     assert "only behind" in page.locator(".lg-status").text_content()
@@ -435,9 +456,14 @@ def test_sweep_statuses_broken_edges_and_hostile_text(
     assert broken == [f"{ghost}>{run_id('eval')}"]
     assert js(page, "L.cy.edges('.broken')[0].style('line-style')") == "dashed"
     assert graph.nodes[run_id("killed")].status == "crashed"
-    statuses = {key: js(page, "L.cy.getElementById(arg).hasClass('run-bad')", key) for key in (run_id("diverged"), run_id("killed"), run_id("sweep-1"))}
+    statuses = {
+        key: js(page, "L.cy.getElementById(arg).hasClass('run-bad')", key)
+        for key in (run_id("diverged"), run_id("killed"), run_id("sweep-1"))
+    }
     assert statuses == {run_id("diverged"): True, run_id("killed"): True, run_id("sweep-1"): False}
-    assert js(page, "L.cy.getElementById(arg).data('display')", run_id("killed")).endswith("crashed")
+    assert js(page, "L.cy.getElementById(arg).data('display')", run_id("killed")).endswith(
+        "crashed"
+    )
 
     # hostile run name / job type: shown as text, never as markup
     page.get_by_label("Go to").select_option(run_id("sweep-2"))
@@ -473,10 +499,11 @@ def test_an_empty_graph_needs_no_script(page: Page, tmp_path: Path) -> None:
     store = tmp_path / "store"
     art = sitegen.Artifact("alone", type="dataset")
     art.add_file(make_files(tmp_path / "src", {"a.txt": "a"}) / "a.txt")
-    sitegen.Store(store, project="p", clock=sitegen.FixedClock("2024-01-01T00:00:00Z")).log_artifact(art)
+    sitegen.Store(
+        store, project="p", clock=sitegen.FixedClock("2024-01-01T00:00:00Z")
+    ).log_artifact(art)
     build(BuildOptions(store, tmp_path / "site"))
     page.goto((tmp_path / "site/lineage/index.html").as_uri())
     page.wait_for_selector(".lg-root[data-state]", state="attached")
     page.goto((tmp_path / "site/artifacts/dataset/alone/v0/index.html").as_uri())
     assert "Nothing connects" in page.locator("#lineage-graph").text_content()
-
