@@ -468,7 +468,8 @@ def format_diff(
         *(rendered[k] for k in SHARES_AFTER),
         footer(omitted, s),
     ]
-    text = "\n".join(line.rstrip() for part in parts for line in part).rstrip("\n") + "\n"
+    text = "\n".join(line for part in parts for line in part)
+    text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip("\n") + "\n"
     return _collapse_blank_lines(text)
 
 

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     for problem in sorted(p for p in (*base.problems, *head.problems) if p.severity == "error"):
         print(problem, file=sys.stderr)
     report = diff_projects(base, head, config, options)
-    for gate in report["gates"]:
+    for gate in report["gates"] if report["new_versions"] else ():
         if not gate["checked"]:
             print(
                 f"warning: gate {gate['expression']!r} checked nothing: no new version has a "

@@ -121,7 +121,16 @@ def runs_page(site: SiteInfo, project: Project) -> Page:
 
 
 def not_found_page(site: SiteInfo) -> Page:
+    """GitHub Pages serves 404.html at any missing URL, so with a base URL links are absolute."""
     ctx = base_context(site, "404.html", "404", "Not found", [("Overview", "index.html")])
+    if site.base_url:
+        base = site.base_url
+        ctx["page"] = {
+            **ctx["page"],
+            "root": base,
+            "breadcrumbs": [{"label": "Overview", "href": base + "index.html"}],
+        }
+        ctx["nav"] = {key: base + href for key, href in ctx["nav"].items()}
     return Page("404.html", "404.html", ctx)
 
 
