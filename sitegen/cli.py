@@ -17,9 +17,11 @@ from sitegen.commands import (
     build,
     compare,
     diff,
+    import_,
     lineage,
     log_artifact,
     serve,
+    sync,
     validate,
     verify,
     verify_site,
@@ -36,8 +38,10 @@ COMMANDS = (
     diff,
     lineage,
     log_artifact,
+    import_,
     alias,
     assets,
+    sync,
 )
 
 
