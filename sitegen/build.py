@@ -32,7 +32,7 @@ from sitegen.render import (
     static_files,
     theme_digest,
 )
-from sitegen.store import open_backend
+from sitegen.store import is_remote, open_backend
 from sitegen.store.format import object_key
 from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, check_records
@@ -54,7 +54,7 @@ CHUNK = 64
 
 @dataclass(frozen=True)
 class BuildOptions:
-    store: Path
+    store: Path | str  # a directory, or an object store URL such as s3://bucket/prefix
     out: Path
     config_path: Path | None = None
     strict: bool = False
@@ -75,8 +75,9 @@ class BuildReport:
 
 def build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
-    config = load_config(options.config_path, options.store)
-    backend = open_backend(options.store)
+    local = None if is_remote(options.store) else Path(options.store)
+    config = load_config(options.config_path, local)
+    backend = open_backend(options.store, snapshot=True)
     records = check_records(load_raw(backend))
     if failing := errors_only(records.problems, options.strict):
         raise SitegenError(sorted(failing))
@@ -94,7 +95,7 @@ def build(options: BuildOptions) -> BuildReport:
         write_build_manifest(
             staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
         )
-        seal_site(staging, audit[1])
+        seal_site(staging, audit[1], {u: f.split(":")[1] for u, f, _ in results})
         swap_into_place(staging, options.out)
     except BaseException:
         discard(staging)
@@ -189,18 +190,30 @@ def _render_range(bounds: tuple[int, int]) -> list[tuple[str, str, bool]]:
     out = []
     for page in _JOB.pages[bounds[0] : bounds[1]]:
         fingerprint = context_fingerprint(_JOB.salt, page)
-        recorded = _JOB.previous.get(page.url, "")
-        old = _JOB.previous_out / page.url
-        if recorded.startswith(fingerprint + ":") and old.is_file():
-            stamp = f"{fingerprint}:{hashlib.sha256(old.read_bytes()).hexdigest()}"
-            if stamp == recorded:  # never re-seal a page that was edited in place
-                link_or_copy(old, _JOB.staging, page.url)
-                out.append((page.url, stamp, False))
-                continue
+        reused = _reuse(page.url, fingerprint)
+        if reused is not None:
+            out.append((page.url, reused, False))
+            continue
         data = render_page(_ENV, page)
         write_file(_JOB.staging, page.url, data)
         out.append((page.url, f"{fingerprint}:{hashlib.sha256(data).hexdigest()}", True))
     return out
+
+
+def _reuse(url: str, fingerprint: str) -> str | None:
+    """Link the previous page into the new site if its inputs and its bytes are unchanged.
+
+    The old file is re-hashed, so a page edited in place is rendered again, never re-sealed.
+    """
+    assert _JOB is not None
+    recorded = _JOB.previous.get(url, "")
+    old = _JOB.previous_out / url
+    if not recorded.startswith(fingerprint + ":") or not old.is_file():
+        return None
+    if f"{fingerprint}:{hashlib.sha256(old.read_bytes()).hexdigest()}" != recorded:
+        return None
+    link_or_copy(old, _JOB.staging, url)
+    return recorded
 
 
 def render_all(

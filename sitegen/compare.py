@@ -12,14 +12,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sitegen.charts import downsample, series
+from sitegen.charts import downsample
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, flatten_values
 from sitegen.model import Project, Version
 from sitegen.store.records import FileEntry
 
 ReadObject = Callable[[str], bytes | None]
-MAX_CURVE_POINTS = 400
+MAX_CURVE_POINTS = 200
+CURVE_TABLE_ROWS = 30
 
 
 def number(value: Any) -> float | None:
@@ -219,30 +220,42 @@ def content_diffs(
 
 def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
     """Training curves of the producing runs, overlaid: one chart per metric 2+ runs share."""
-    histories = []
+    runs = []
+    single = len({x.record.collection for x in versions}) == 1
     for v in versions:
         run = project.run(v.producer) if v.producer else None
         if run is not None and run.history:
-            histories.append(
-                (
-                    v.label if len({x.record.collection for x in versions}) == 1 else v.ref,
-                    run.history,
-                )
-            )
+            runs.append((v.label if single else v.ref, run))
     charts = []
     shared: dict[str, int] = {}
-    for _, history in histories:
-        for key in {k for row in history for k in row if not k.startswith("_")}:
+    for _, run in runs:
+        for key in run.metric_names:
             shared[key] = shared.get(key, 0) + 1
     for metric in sorted(k for k, n in shared.items() if n >= 2):
         values = [
             {"step": s, "value": val, "version": label}
-            for label, history in histories
-            for s, val in downsample(series(history, metric), MAX_CURVE_POINTS)
+            for label, run in runs
+            for s, val in downsample(run.series(metric), MAX_CURVE_POINTS)
         ]
         if values:
-            charts.append({"metric": metric, "spec": overlay_spec(metric, values)})
+            charts.append(
+                {
+                    "metric": metric,
+                    "spec": overlay_spec(metric, values),
+                    "table": curve_table(values),
+                }
+            )
     return charts
+
+
+def curve_table(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A sample of each version's curve (at most CURVE_TABLE_ROWS points) for no-JS readers."""
+    rows: list[dict[str, Any]] = []
+    for label in dict.fromkeys(v["version"] for v in values):
+        points = [v for v in values if v["version"] == label]
+        stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
+        rows.extend(points[::stride])
+    return rows
 
 
 def overlay_spec(metric: str, values: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,13 +19,18 @@ PREDICATE_TYPE = "https://github.com/sitegen/sitegen/provenance/v1"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def site_files(root: Path, exclude: tuple[str, ...] = (SUMS, PROVENANCE)) -> dict[str, str]:
-    """Relative path -> sha256 of every file in the site, sorted."""
+def site_files(
+    root: Path,
+    exclude: tuple[str, ...] = (SUMS, PROVENANCE),
+    known: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Relative path -> sha256 of every file in the site, sorted; ``known`` hashes are reused."""
     out = {}
+    known = known or {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and rel not in exclude:
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[rel] = known.get(rel) or hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
@@ -40,13 +45,17 @@ def statement(subjects: Mapping[str, str], predicate: Mapping[str, Any]) -> dict
     }
 
 
-def seal_site(root: Path, predicate: Mapping[str, Any]) -> None:
-    """Write provenance.json (subjects: every file) then SHA256SUMS (every file but itself)."""
-    body = statement(site_files(root), predicate)
-    (root / PROVENANCE).write_text(
-        json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    sums = site_files(root, exclude=(SUMS,))
+def seal_site(
+    root: Path, predicate: Mapping[str, Any], known: Mapping[str, str] | None = None
+) -> None:
+    """Write provenance.json (subjects: every file) then SHA256SUMS (every file but itself).
+
+    ``known`` maps pages to the sha256 of the bytes the build just wrote or verified.
+    """
+    subjects = site_files(root, known=known)
+    body = json.dumps(statement(subjects, predicate), indent=1, sort_keys=True) + "\n"
+    (root / PROVENANCE).write_text(body, encoding="utf-8")
+    sums = dict(sorted({**subjects, PROVENANCE: hashlib.sha256(body.encode()).hexdigest()}.items()))
     (root / SUMS).write_text(
         "".join(f"{sha}  {name}\n" for name, sha in sums.items()), encoding="utf-8"
     )

@@ -43,10 +43,16 @@ class Graph:
     edges: tuple[Edge, ...]
     succ: Mapping[str, list[str]] = field(default_factory=dict)
     pred: Mapping[str, list[str]] = field(default_factory=dict)
+    out_edges: Mapping[str, list[Edge]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, nodes: Mapping[str, Node], edges: tuple[Edge, ...]) -> Graph:
-        return cls(nodes, edges, _adjacency(edges, forward=True), _adjacency(edges, forward=False))
+        out: dict[str, list[Edge]] = {}
+        for e in edges:
+            out.setdefault(e.source, []).append(e)
+        return cls(
+            nodes, edges, _adjacency(edges, forward=True), _adjacency(edges, forward=False), out
+        )
 
     def successors(self) -> Mapping[str, list[str]]:
         return self.succ
@@ -136,10 +142,10 @@ def neighbourhood(graph: Graph, start: str, depth: int, direction: Direction = "
 
 
 def subgraph(graph: Graph, keep: Iterable[str]) -> Graph:
-    wanted = set(keep)
-    nodes = {k: n for k, n in graph.nodes.items() if k in wanted}
-    edges = tuple(e for e in graph.edges if e.source in wanted and e.target in wanted)
-    return Graph.of(nodes, edges)
+    wanted = sorted(set(keep) & graph.nodes.keys())
+    nodes = {k: graph.nodes[k] for k in wanted}
+    edges = [e for k in wanted for e in graph.out_edges.get(k, ()) if e.target in nodes]
+    return Graph.of(nodes, tuple(sorted(edges, key=lambda e: (e.source, e.target))))
 
 
 def find_cycles(graph: Graph) -> list[list[str]]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from sitegen.charts import history_metrics, series
 from sitegen.config import MetricSpec, SiteConfig
 from sitegen.errors import Problem
 from sitegen.store.events import Event
@@ -68,6 +70,22 @@ class Run:
     def id(self) -> str:
         return self.record.id
 
+    @cached_property
+    def metric_names(self) -> tuple[str, ...]:
+        """Numeric metrics in the history, sorted (computed once per run)."""
+        return tuple(history_metrics(self.history))
+
+    def series(self, metric: str) -> list[tuple[int, float]]:
+        """(step, value) points of ``metric``, cached: pages and comparisons share them."""
+        cache = self._series
+        if metric not in cache:
+            cache[metric] = series(self.history, metric)
+        return cache[metric]
+
+    @cached_property
+    def _series(self) -> dict[str, list[tuple[int, float]]]:
+        return {}
+
 
 @dataclass(frozen=True)
 class Project:
@@ -80,8 +98,12 @@ class Project:
     problems: tuple[Problem, ...]
     withheld: tuple[str, ...] = ()
 
+    @cached_property
+    def _runs_by_id(self) -> dict[str, Run]:
+        return {r.id: r for r in self.runs}
+
     def run(self, run_id: str) -> Run | None:
-        return next((r for r in self.runs if r.id == run_id), None)
+        return self._runs_by_id.get(run_id)
 
 
 def actor_label(actor: Mapping[str, Any]) -> str:

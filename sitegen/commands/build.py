@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sitegen.build import BuildOptions, build
+from sitegen.store import store_location
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", type=Path, help="store directory")
+    parser.add_argument(
+        "store", type=store_location, help="store directory or URL (s3://bucket/prefix)"
+    )
     parser.add_argument(
         "-o", "--output", type=Path, default=Path("site"), help="output directory (default: site)"
     )

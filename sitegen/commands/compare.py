@@ -13,6 +13,7 @@ from sitegen.config import load_config
 from sitegen.errors import UsageError
 from sitegen.model import Version, build_model
 from sitegen.sdk.store import Store
+from sitegen.store import store_location
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "refs", nargs="+", metavar="REF", help="versions, e.g. model/grader:v1 grader:production"
     )
-    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--store", required=True, type=store_location)
     parser.add_argument(
         "-c", "--config", type=Path, default=None, help="site config (metric directions)"
     )
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError.single("--baseline", f"must be between 0 and {len(args.refs) - 1}")
     store = Store(args.store)
     resolved = [store.resolve(ref) for ref in args.refs]
-    project = build_model(store.load_valid(), config := load_config(args.config, args.store))
+    project = build_model(
+        store.load_valid(), config := load_config(args.config, _local(args.store))
+    )
     by_ref = {v.ref: v for c in project.collections for v in c.versions}
     versions: list[Version] = []
     for type_, name, number in resolved:
@@ -52,3 +55,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_comparison(result, args.format == "md", args.only_differences), end="")
     return 0
+
+
+def _local(store: Path | str) -> Path | None:
+    """The store directory for the config lookup beside it; None for a remote store."""
+    return store if isinstance(store, Path) else None

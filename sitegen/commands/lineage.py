@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError
@@ -11,12 +10,13 @@ from sitegen.lineage import build_graph, neighbourhood, run_id, version_id
 from sitegen.lineage_export import dumps, to_dot, to_json, to_mermaid
 from sitegen.model import build_model
 from sitegen.sdk.store import Store
+from sitegen.store import store_location
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("lineage", help="export the lineage around a version or run")
     parser.add_argument("ref", help="a version (model/grader:v3, grader:production) or run:<id>")
-    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--store", required=True, type=store_location)
     parser.add_argument("--depth", type=int, default=100, help="hops to follow (default: all)")
     parser.add_argument("--direction", choices=("up", "down", "both"), default="both")
     parser.add_argument("--format", choices=("mermaid", "dot", "json"), default="mermaid")

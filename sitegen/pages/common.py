@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,9 +41,18 @@ class SiteInfo:
 
 
 def rel(from_url: str, to_url: str) -> str:
-    """Relative href from one site file to another (works from file:// and any sub-path)."""
-    start = posixpath.dirname(from_url) or "."
-    return posixpath.relpath(to_url, start)
+    """Relative href from one site file to another (works from file:// and any sub-path).
+
+    Both are site-relative paths without ``.``/``..`` segments; plain string arithmetic
+    (``posixpath.relpath`` would consult the working directory for each of ~10⁶ links).
+    """
+    start = from_url.split("/")[:-1]
+    target = to_url.split("/")
+    common = 0
+    while common < len(start) and common < len(target) - 1 and start[common] == target[common]:
+        common += 1
+    parts = [".."] * (len(start) - common) + target[common:]
+    return "/".join(parts) or "."
 
 
 def root_of(url: str) -> str:

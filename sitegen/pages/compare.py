@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sitegen.charts import downsample, history_metrics, series
+from sitegen.charts import downsample
 from sitegen.compare import ReadObject, compare
 from sitegen.config import SiteConfig
 from sitegen.model import Collection, Project
@@ -111,9 +111,9 @@ def version_script(
     run = project.run(v.producer) if v.producer else None
     history: dict[str, list[list[float]]] = {}
     if run is not None:
-        for metric in history_metrics(run.history):
+        for metric in run.metric_names:
             history[metric] = [
-                [s, val] for s, val in downsample(series(run.history, metric), HISTORY_POINTS)
+                [s, val] for s, val in downsample(run.series(metric), HISTORY_POINTS)
             ]
     payload = json.dumps(
         {**body, "history": history}, sort_keys=True, ensure_ascii=True, separators=(",", ":")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sitegen.assets import GRAPH_ASSETS
-from sitegen.charts import downsample, history_metrics, line_spec, series
+from sitegen.charts import downsample, line_spec
 from sitegen.config import SiteConfig
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, Run
@@ -40,8 +40,8 @@ def ref_links(url: str, refs: tuple[str, ...], known: set[str]) -> list[dict[str
 
 def charts(run: Run) -> list[dict[str, Any]]:
     out = []
-    for index, metric in enumerate(history_metrics(run.history)):
-        points = series(run.history, metric)
+    for index, metric in enumerate(run.metric_names):
+        points = run.series(metric)
         shown = downsample(points)
         stride = max(1, len(points) // FALLBACK_ROWS)
         table = [{"step": s, "value": v} for s, v in points[::stride]][:FALLBACK_ROWS]

@@ -72,6 +72,7 @@ def check_run_id(run_id: object) -> str | None:
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 _PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 
 
 def check_file_path(path: object) -> str | None:
@@ -87,7 +88,7 @@ def check_file_path(path: object) -> str | None:
             "has an empty, '.' or '..' segment",
         ),
         (bool(_PERCENT_RE.search(path)), "contains a percent-encoded escape"),
-        (any(unicodedata.category(c) == "Cc" for c in path), "contains a control character"),
+        (bool(_CONTROL_RE.search(path)), "contains a control character"),
         (len(path.encode("utf-8")) > 1024, "is longer than 1024 bytes"),
     ]
     for bad, why in reasons:
@@ -147,7 +148,7 @@ def check_reference_uri(uri: object) -> str | None:
         or len(uri) > 2048
     ):
         return f"invalid reference URI {uri!r}: expected scheme://location without spaces, at most 2048 characters"
-    if any(unicodedata.category(c) == "Cc" for c in uri):
+    if _CONTROL_RE.search(uri):
         return f"invalid reference URI {uri!r}: contains a control character"
     return None
 
