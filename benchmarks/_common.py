@@ -26,13 +26,20 @@ import synth  # noqa: E402
 
 def snapshot(commit: str) -> Path:
     """``git archive COMMIT sitegen themes`` extracted under benchmarks/out/src-<sha>/."""
-    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{commit}^{{commit}}"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{commit}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     dest = OUT / f"src-{sha[:12]}"
     if not (dest / "sitegen" / "__init__.py").is_file():
         dest.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "sitegen", "themes"],
-                                 capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", sha, "sitegen", "themes"],
+            capture_output=True,
+            check=True,
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest
 
@@ -82,15 +89,18 @@ def source_label() -> str:
     """Which sitegen code is measured: the work tree (with its HEAD and dirty state) or a snapshot."""
     if SRC != ROOT:
         git = ["git", "-C", str(ROOT)]
-        head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True).stdout.strip()
+        head = subprocess.run(
+            [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         what = "work-tree copy" if SRC.name.startswith("src-wt-") else "git snapshot"
         return f"{what} {SRC.name} (HEAD was {head})"
     git = ["git", "-C", str(ROOT)]
-    head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    dirty = subprocess.run([*git, "status", "--porcelain", "--", "sitegen", "themes"],
-                           capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(
+        [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "sitegen", "themes"], capture_output=True, text=True
+    ).stdout.strip()
     return f"work tree at {head}" + (" + uncommitted changes" if dirty else "")
 
 
@@ -157,8 +167,14 @@ def linked_copy(src: Path, dst: Path) -> float:
 
 def du(path: Path) -> dict[str, int]:
     """Disk usage (``du -sk``, allocated) and apparent bytes and file count."""
-    allocated = int(subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True,
-                                   check=True).stdout.split()[0]) * 1024
+    allocated = (
+        int(
+            subprocess.run(
+                ["du", "-sk", str(path)], capture_output=True, text=True, check=True
+            ).stdout.split()[0]
+        )
+        * 1024
+    )
     apparent, count = 0, 0
     for dirpath, _, names in os.walk(path):
         for n in names:

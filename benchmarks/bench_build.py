@@ -20,6 +20,7 @@ output; rebuild after one new version <= 2 s; peak RSS <= 1 GiB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -53,6 +54,30 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # --------------------------------------------------------------------------- child side
+
+
+class _StopAfterPlan(Exception):
+    pass
+
+
+def child_plan_profile(store: str, out: str, profile: str) -> None:
+    """cProfile build() up to and including plan_site: render_all is replaced by a stop."""
+    import cProfile
+
+    import sitegen.build as b
+
+    def stop(*args: Any, **kwargs: Any) -> Any:
+        raise _StopAfterPlan
+
+    b.render_all = stop  # type: ignore[assignment]
+    prof = cProfile.Profile()
+    t = time.perf_counter()
+    prof.enable()
+    with contextlib.suppress(_StopAfterPlan):
+        b.build(b.BuildOptions(Path(store), Path(out), jobs=1))
+    prof.disable()
+    prof.dump_stats(profile)
+    print(json.dumps({"plan_s": time.perf_counter() - t}))
 
 
 def child_build(store: str, out: str, jobs: int, profile: str | None) -> None:
@@ -189,15 +214,23 @@ def log_one_version(store: Path, src: Path, files: int) -> tuple[float, str]:
     s = sitegen.Store(store, clock=sitegen.FixedClock("2025-01-01T00:00:00Z"))
     coll = next(c for c in s.collections() if c.startswith("model/"))
     name = coll.split("/", 1)[1]
-    art = sitegen.Artifact(name, type="model", description="one **new** version (benchmark)",
-                           metadata={"benchmark": "rebuild-after-one-version"})
+    art = sitegen.Artifact(
+        name,
+        type="model",
+        description="one **new** version (benchmark)",
+        metadata={"benchmark": "rebuild-after-one-version"},
+    )
     for j in range(2):
         path = src / f"new-{j}.json"
         path.write_text(json.dumps({"new": j, "t": time.time()}))
         art.add_file(path)
     for j in range(max(0, files - 2)):
-        art.add_reference(f"s3://synthetic-bucket/new/{name}/shard-{j:05d}", sha256=f"{j:064x}",
-                          size=1000 + j, name=f"weights/shard-{j:05d}.safetensors")
+        art.add_reference(
+            f"s3://synthetic-bucket/new/{name}/shard-{j:05d}",
+            sha256=f"{j:064x}",
+            size=1000 + j,
+            name=f"weights/shard-{j:05d}.safetensors",
+        )
     v = s.log_artifact(art, aliases=["candidate"])
     return time.perf_counter() - t, v.ref
 
@@ -244,46 +277,86 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
         shutil.rmtree(dst)
     floor = min(copies)
     ratio = full["build_s"] / floor
-    print(f"cp -r output: {', '.join(f'{c:.2f}' for c in copies)} s (floor = {floor:.2f} s); "
-          f"full build / floor = {ratio:.1f}x", flush=True)
+    print(
+        f"cp -r output: {', '.join(f'{c:.2f}' for c in copies)} s (floor = {floor:.2f} s); "
+        f"full build / floor = {ratio:.1f}x",
+        flush=True,
+    )
 
     nochange = run_build(store, site, a.jobs)
-    print(f"no-change rebuild: {nochange['build_s']:.2f} s ({nochange['wall_s']:.2f} s wall); "
-          f"rendered {nochange['rendered']}, reused {nochange['reused']}", flush=True)
+    print(
+        f"no-change rebuild: {nochange['build_s']:.2f} s ({nochange['wall_s']:.2f} s wall); "
+        f"rendered {nochange['rendered']}, reused {nochange['reused']}",
+        flush=True,
+    )
 
     log_s, ref = log_one_version(store, work / "new-src", shape["files"])
     print(f"log one new version ({ref}) via Store.log_artifact: {log_s:.2f} s", flush=True)
     one = run_build(store, site, a.jobs)
-    print(f"rebuild after one new version: {one['build_s']:.2f} s ({one['wall_s']:.2f} s wall); "
-          f"rendered {one['rendered']}, reused {one['reused']}", flush=True)
+    print(
+        f"rebuild after one new version: {one['build_s']:.2f} s ({one['wall_s']:.2f} s wall); "
+        f"rendered {one['rendered']}, reused {one['reused']}",
+        flush=True,
+    )
 
     runs = {"full build": full, "no-change rebuild": nochange, "one-version rebuild": one}
     for label, r in runs.items():
-        print(f"memory {label}: build process maxrss {mib(r['maxrss_self'])}, largest worker "
-              f"{mib(r['maxrss_workers'])}; tree peak RSS {mib(r['tree_peak_rss'])}, "
-              f"PSS {mib(r['tree_peak_pss'])} ({r['procs']} processes)")
+        print(
+            f"memory {label}: build process maxrss {mib(r['maxrss_self'])}, largest worker "
+            f"{mib(r['maxrss_workers'])}; tree peak RSS {mib(r['tree_peak_rss'])}, "
+            f"PSS {mib(r['tree_peak_pss'])} ({r['procs']} processes)"
+        )
     peak = max(max(r["maxrss_self"], r["maxrss_workers"]) for r in runs.values())
     peak_pss = max(r["tree_peak_pss"] for r in runs.values())
 
     checks = [
         (f"full build >= {FLOOR_PAGES_PER_S} pages/s", pps >= FLOOR_PAGES_PER_S, f"{pps:.0f}"),
         (f"full build <= {FLOOR_COPY_RATIO}x cp -r", ratio <= FLOOR_COPY_RATIO, f"{ratio:.1f}x"),
-        (f"rebuild after one version <= {FLOOR_REBUILD_S} s", one["build_s"] <= FLOOR_REBUILD_S,
-         f"{one['build_s']:.2f} s"),
+        (
+            f"rebuild after one version <= {FLOOR_REBUILD_S} s",
+            one["build_s"] <= FLOOR_REBUILD_S,
+            f"{one['build_s']:.2f} s",
+        ),
         ("peak RSS (largest process) <= 1 GiB", peak <= FLOOR_RSS, mib(peak)),
         ("peak PSS (whole tree) <= 1 GiB", peak_pss <= FLOOR_RSS, mib(peak_pss)),
     ]
     print("floors:")
     for label, ok, value in checks:
         print(f"  [{'ok' if ok else 'MISS'}] {label}: {value}")
-    summary = {"shape": shape, "full": full, "nochange": nochange, "one_version": one,
-               "copy_s": copies, "html_pages": html, "output": out_size, "log_one_s": log_s}
+    summary = {
+        "shape": shape,
+        "full": full,
+        "nochange": nochange,
+        "one_version": one,
+        "copy_s": copies,
+        "html_pages": html,
+        "output": out_size,
+        "log_one_s": log_s,
+    }
     (OUT / "bench_build-last.json").write_text(json.dumps(summary, indent=1) + "\n")
 
 
-
 def profiled(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
-    """cProfile builds in-process with jobs=1 (so rendering is inside the profile)."""
+    """cProfile builds in-process with jobs=1 (so rendering is inside the profile).
+
+    ``plan``: only load -> validate -> model -> plan (what every build, incremental or not,
+    pays before it renders or reuses a page); cheap enough for the full-size store.
+    """
+    if a.profile == "plan":
+        prof = OUT / "profile-plan.prof"
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            str(store),
+            str(work / "site-plan"),
+            "plan",
+            str(prof),
+        ]
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, check=True)
+        print(f"(profiled load..plan: {json.loads(out.stdout.splitlines()[-1])['plan_s']:.2f} s)")
+        emit(profile_report(prof, a.top), OUT / "profile-plan.txt")
+        return
     wanted = {"full", "nochange", "rebuild"} if a.profile == "all" else {a.profile}
     site = work / "site-prof"
     shutil.rmtree(site, ignore_errors=True)
@@ -292,22 +365,31 @@ def profiled(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Pa
         r = run_build(store, site, 1, prof)
     else:
         r = run_build(store, site, a.jobs)  # the previous output the rebuilds start from
-    print(f"(full build{' profiled' if 'full' in wanted else ''}: {r['build_s']:.2f} s, "
-          f"rendered {r['rendered']})", flush=True)
+    print(
+        f"(full build{' profiled' if 'full' in wanted else ''}: {r['build_s']:.2f} s, "
+        f"rendered {r['rendered']})",
+        flush=True,
+    )
     if "full" in wanted:
         emit(profile_report(OUT / "profile-full.prof", a.top), OUT / "profile-full.txt")
     if "nochange" in wanted:
         prof = OUT / "profile-nochange.prof"
         r = run_build(store, site, 1, prof)
-        print(f"(profiled no-change rebuild: {r['build_s']:.2f} s with jobs=1, "
-              f"rendered {r['rendered']})", flush=True)
+        print(
+            f"(profiled no-change rebuild: {r['build_s']:.2f} s with jobs=1, "
+            f"rendered {r['rendered']})",
+            flush=True,
+        )
         emit(profile_report(prof, a.top), OUT / "profile-nochange.txt")
     if "rebuild" in wanted:
         _, ref = log_one_version(store, work / "new-src", shape["files"])
         prof = OUT / "profile-rebuild.prof"
         r = run_build(store, site, 1, prof)
-        print(f"(profiled rebuild after logging {ref}: {r['build_s']:.2f} s with jobs=1, "
-              f"rendered {r['rendered']})", flush=True)
+        print(
+            f"(profiled rebuild after logging {ref}: {r['build_s']:.2f} s with jobs=1, "
+            f"rendered {r['rendered']})",
+            flush=True,
+        )
         emit(profile_report(prof, a.top), OUT / "profile-rebuild.txt")
 
 
@@ -326,23 +408,32 @@ def main() -> int:
     p.add_argument("--steps", type=int)
     p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
     p.add_argument("--copies", type=int, default=3, help="cp -r repetitions (floor = best)")
-    p.add_argument("--profile", choices=("none", "full", "nochange", "rebuild", "all"),
-                   default="none",
-                   help="after the timed runs, cProfile builds in-process with jobs=1 "
-                   "(-> benchmarks/out/profile-*.prof and .txt)")
+    p.add_argument(
+        "--profile",
+        choices=("none", "plan", "full", "nochange", "rebuild", "all"),
+        default="none",
+        help="after the timed runs, cProfile builds in-process with jobs=1 "
+        "(-> benchmarks/out/profile-*.prof and .txt)",
+    )
     p.add_argument("--profile-only", action="store_true", help="skip the timed runs")
     p.add_argument("--top", type=int, default=30, help="profile rows to print")
     p.add_argument("--keep", action="store_true", help="keep benchmarks/out/build-work-<pid>/")
-    p.add_argument("--src", default="snapshot",
-                   help="sitegen code to measure: 'snapshot' (default: a frozen copy of the "
-                   "work tree in benchmarks/out/src-wt-*/), 'live' (the work tree itself) "
-                   "or a git commit (extracted to benchmarks/out/src-<sha>/)")
+    p.add_argument(
+        "--src",
+        default="snapshot",
+        help="sitegen code to measure: 'snapshot' (default: a frozen copy of the "
+        "work tree in benchmarks/out/src-wt-*/), 'live' (the work tree itself) "
+        "or a git commit (extracted to benchmarks/out/src-<sha>/)",
+    )
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args()
     use_source(None if a.child else a.src, sys.argv)
     if a.child:
         store, out, jobs, *prof = a.child
-        child_build(store, out, int(jobs), prof[0] if prof else None)
+        if jobs == "plan":
+            child_plan_profile(store, out, prof[0])
+        else:
+            child_build(store, out, int(jobs), prof[0] if prof else None)
         return 0
 
     shape = dict(QUICK if a.quick else FULL)
@@ -357,8 +448,11 @@ def main() -> int:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     linked_copy(cached, store)
-    print(f"store: {stats['versions']} versions, {stats['runs']} runs, {stats['events']} events, "
-          f"{mib(du(store)['disk_bytes'])} on disk", flush=True)
+    print(
+        f"store: {stats['versions']} versions, {stats['runs']} runs, {stats['events']} events, "
+        f"{mib(du(store)['disk_bytes'])} on disk",
+        flush=True,
+    )
 
     if not a.profile_only:
         timed(a, shape, work, store)

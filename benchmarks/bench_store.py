@@ -58,8 +58,9 @@ def bench_log(versions: int, files: int, changed: int, keep: bool) -> dict[str, 
             k = (i + j) % files
             paths[k].write_text(f"file {k} version {i}\n" + "y" * (100 + (i * 13 + k) % 400))
         t = time.perf_counter()
-        art = sitegen.Artifact("bench-model", type="model", description="benchmark artifact",
-                               metadata={"i": i})
+        art = sitegen.Artifact(
+            "bench-model", type="model", description="benchmark artifact", metadata={"i": i}
+        )
         for p in paths:
             art.add_file(p)
         v = store.log_artifact(art, aliases=["candidate"] if i % 100 == 99 else ())
@@ -135,8 +136,12 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     p.add_argument("--log-versions", type=int, default=None)
     p.add_argument("--log-files", type=int, default=50)
-    p.add_argument("--changed", type=int, default=None,
-                   help="files rewritten before each version (default: all of them)")
+    p.add_argument(
+        "--changed",
+        type=int,
+        default=None,
+        help="files rewritten before each version (default: all of them)",
+    )
     p.add_argument("--collections", type=int, default=None)
     p.add_argument("--versions", type=int, default=None, help="versions per collection (load)")
     p.add_argument("--files", type=int, default=50, help="files per version (load)")
@@ -146,12 +151,18 @@ def main() -> int:
     p.add_argument("--skip-log", action="store_true")
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the logged store in benchmarks/out")
-    p.add_argument("--profile", action="store_true",
-                   help="also cProfile one load (load_raw + check_records) -> out/profile-load.*")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile one load (load_raw + check_records) -> out/profile-load.*",
+    )
     p.add_argument("--top", type=int, default=25, help="profile rows to print")
-    p.add_argument("--src", default="snapshot",
-                   help="sitegen code to measure: 'snapshot' (default, frozen copy of the work "
-                   "tree), 'live' (the work tree itself) or a git commit")
+    p.add_argument(
+        "--src",
+        default="snapshot",
+        help="sitegen code to measure: 'snapshot' (default, frozen copy of the work "
+        "tree), 'live' (the work tree itself) or a git commit",
+    )
     a = p.parse_args()
     use_source(a.src, sys.argv)
     log_versions = a.log_versions or (100 if a.quick else 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Mapping
@@ -16,26 +17,29 @@ SWEEPS = 4
 
 
 def layers(graph: Graph) -> dict[str, int]:
-    """Longest-path layering; nodes on cycles are placed after their placed predecessors."""
-    preds = graph.predecessors()
-    succ = graph.successors()
+    """Longest-path layering (Kahn's order, a heap keeps it deterministic and O(n log n));
+    nodes on cycles are placed after their placed predecessors."""
+    preds, succ = graph.predecessors(), graph.successors()
     indegree = {n: len(preds.get(n, [])) for n in graph.nodes}
-    layer = {n: 0 for n in graph.nodes}
-    ready = sorted(n for n, d in indegree.items() if d == 0)
+    layer = dict.fromkeys(graph.nodes, 0)
+    ready = [n for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    pending = iter(sorted(graph.nodes))
     done: set[str] = set()
     while len(done) < len(graph.nodes):
         if not ready:
-            ready = [min(n for n in graph.nodes if n not in done)]  # break a cycle
-        node = ready.pop(0)
+            heapq.heappush(ready, next(n for n in pending if n not in done))  # break a cycle
+        node = heapq.heappop(ready)
         if node in done:
             continue
         done.add(node)
         for nxt in succ.get(node, []):
-            layer[nxt] = max(layer[nxt], layer[node] + 1) if nxt not in done else layer[nxt]
+            if nxt in done:
+                continue
+            layer[nxt] = max(layer[nxt], layer[node] + 1)
             indegree[nxt] -= 1
-            if indegree[nxt] == 0 and nxt not in done:
-                ready.append(nxt)
-        ready.sort()
+            if indegree[nxt] == 0:
+                heapq.heappush(ready, nxt)
     return layer
 
 

@@ -569,3 +569,20 @@ def test_cli_lineage_user_errors(tmp_path: Path) -> None:
         )
         assert out.returncode == 1, (ref, out.stderr)
         assert "Traceback" not in out.stderr and out.stderr.strip(), ref
+
+
+def test_above_the_limit_the_page_is_a_notice_table_and_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, example_graph: Graph
+) -> None:
+    monkeypatch.setattr("sitegen.pages.lineage.FULL_GRAPH_LIMIT", 10)
+    build(BuildOptions(EXAMPLE, tmp_path / "site"))
+    site = tmp_path / "site"
+    page = (site / "lineage/index.html").read_text(encoding="utf-8")
+    assert "lg-notice" in page and "would freeze the browser" in page
+    assert 'class="lg-root"' not in page and "assets/lineage.js" not in page
+    assert not (site / "data/lineage/graph.js").exists()
+    assert page.count("<tr") - 1 == len(example_graph.edges)
+    assert (site / "lineage/lineage.dot").is_file()
+    # version and run pages keep their neighbourhood panel
+    html = (site / "artifacts/model/weather-classifier/v2/index.html").read_text(encoding="utf-8")
+    assert panel_payload(html)["centre"] == version_id("model/weather-classifier:v2")

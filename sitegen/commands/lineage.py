@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("lineage", help="export the lineage around a version or run")
     parser.add_argument("ref", help="a version (model/grader:v3, grader:production) or run:<id>")
     parser.add_argument("--store", required=True, type=store_location)
-    parser.add_argument("--depth", type=int, default=100, help="hops to follow (default: all)")
+    parser.add_argument(
+        "--depth", type=int, default=100, help="hops to follow (default: 100, i.e. all in practice)"
+    )
     parser.add_argument("--direction", choices=("up", "down", "both"), default="both")
     parser.add_argument("--format", choices=("mermaid", "dot", "json"), default="mermaid")
     parser.set_defaults(func=run)

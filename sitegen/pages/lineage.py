@@ -15,7 +15,8 @@ from sitegen.model import Project
 from sitegen.pages.common import Page, SiteInfo, base_context, rel, run_url, version_url
 
 FULL_GRAPH_LIMIT = 5000
-EDGE_TABLE_LIMIT = 5000
+EDGE_TABLE_LIMIT = 1000
+PANEL_NODE_LIMIT = 300
 PANEL_DEPTH = 3
 URL = "lineage/index.html"
 
@@ -149,11 +150,15 @@ def lineage_pages(site: SiteInfo, graph: Graph, details: Mapping[str, Any]) -> l
 
 def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> dict[str, Any]:
     """Neighbourhood data for a version or run page: depth and direction chosen in the browser."""
-    sub = neighbourhood(graph, centre, PANEL_DEPTH, "both")
+    depth = PANEL_DEPTH
+    sub = neighbourhood(graph, centre, depth, "both")
+    while depth > 1 and len(sub.nodes) > PANEL_NODE_LIMIT:  # a hub: keep its page light
+        depth -= 1
+        sub = neighbourhood(graph, centre, depth, "both")
     return {
         "payload": graph_payload(details, sub, url, centre),
         "edges": edge_rows(sub, url, 500),
-        "max_depth": PANEL_DEPTH,
+        "max_depth": depth,
         "lineage_href": rel(url, URL),
     }
 

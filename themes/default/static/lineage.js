@@ -19,7 +19,9 @@
   var GROUP_MIN = 5; // sibling versions of one collection collapsed into one node
   var BIG = 800; // from here on: cheaper rendering (no arrows, textures while moving)
   var DAGRE_MAX = 1500; // dagre re-layout is offered up to this many nodes
+  var EXPAND_ALL_MAX = 3000; // "Expand all" is offered up to this many nodes
   var SELECT_MAX = 20000; // the "go to node" list lists at most this many nodes
+  var MIN_FIT_ZOOM = 0.2; // "fit" never zooms out further than this
   var NODE_W = 180;
   var NODE_H = 44;
   var HINT = "Click a node (or choose one in “Go to”) for its details; what it depends on is highlighted.";
@@ -193,6 +195,8 @@
           "target-arrow-shape": big ? "none" : "triangle",
           "curve-style": big ? "haystack" : "bezier",
           "arrow-scale": 0.9,
+          // big graphs do not dim edges one by one (too slow): they are faint to begin with
+          opacity: big ? 0.45 : 1,
         },
       },
       {
@@ -204,12 +208,13 @@
           width: 2,
           "curve-style": "bezier",
           "target-arrow-shape": "triangle",
+          opacity: 1,
         },
       },
       { selector: ".gone", style: { display: "none" } },
       { selector: ".dim", style: { opacity: 0.15 } },
       { selector: "node.hl", style: { "border-width": 3, "border-color": "#2563eb" } },
-      { selector: "edge.hl", style: { "line-color": "#2563eb", "target-arrow-color": "#2563eb", width: 2.5 } },
+      { selector: "edge.hl", style: { "line-color": "#2563eb", "target-arrow-color": "#2563eb", width: 2.5, opacity: 1 } },
       { selector: "node.diff-a", style: { "border-width": 4, "border-color": "#ea580c" } },
       { selector: "node.diff-b", style: { "border-width": 4, "border-color": "#0d9488" } },
       { selector: "node.diff-end", style: { "border-width": 5, "border-color": "#111827" } },
@@ -396,6 +401,7 @@
   }
 
   function build(root, api, payload, table) {
+    var phases = { start: now() };
     var model = Model(payload);
     var centre = payload.centre && model.byId[payload.centre] ? String(payload.centre) : null;
     var maxDepth = parseInt(root.getAttribute("data-max-depth"), 10) || 0;
@@ -429,10 +435,12 @@
     var ui = buildControls(model, groups, isPanel, maxDepth);
     var canvas = el("div", {
       className: "lg-canvas",
-      role: "img",
-      "aria-label": isPanel
-        ? "Lineage neighbourhood graph; use the controls above, or the edge table below"
-        : "Project lineage graph; use the controls above, or the edge table below",
+      role: "region",
+      tabindex: "0",
+      "aria-label":
+        (isPanel ? "Lineage neighbourhood graph" : "Project lineage graph") +
+        ". Arrow keys pan, + and - zoom, 0 fits, Escape clears the selection; the node list above selects " +
+        "nodes. The edge table below lists the same graph.",
     });
     var details = el("aside", { className: "lg-details", "aria-label": "Node details", hidden: true });
     var status = el("p", { className: "lg-status", role: "status", "aria-live": "polite" });
@@ -443,16 +451,68 @@
     root.appendChild(el("div", { className: "lg-foot" }, [status, legend]));
     showHint();
     sizeCanvas(canvas, model, isPanel);
+    phases.controls = now();
+
+    // --- visibility: type filters, depth, collapsed groups -------------------------
+    function shown(n) {
+      return !state.typeOff[filterKey(n)] && (!state.inDepth || state.inDepth[n.id]);
+    }
+
+    function rep(id) {
+      var g = groupOf[id];
+      return g && g.collapsed ? g.id : id;
+    }
+
+    function isGone(n) {
+      var g = groupOf[n.id];
+      return !shown(n) || !!(g && g.collapsed);
+    }
+
+    function isGroupGone(g) {
+      return !(g.collapsed && g.members.some(function (m) { return shown(model.byId[m]); }));
+    }
+
+    /** Edges of collapsed members, redrawn between the group node and the outside. */
+    function groupEdges() {
+      var wanted = Object.create(null);
+      if (!groups.length) return wanted;
+      model.edges.forEach(function (e) {
+        var s = rep(e.source), t = rep(e.target);
+        if ((s === e.source && t === e.target) || s === t) return;
+        if (!shown(model.byId[e.source]) || !shown(model.byId[e.target])) return;
+        var key = s + "\u0000" + t;
+        var w = wanted[key] || (wanted[key] = { source: s, target: t, broken: false });
+        w.broken = w.broken || e.broken;
+      });
+      return wanted;
+    }
+
+    function metaElement(key, w) {
+      return {
+        group: "edges",
+        data: { id: "m:" + key, source: w.source, target: w.target, key: key },
+        classes: w.broken ? "meta broken" : "meta",
+      };
+    }
 
     // --- cytoscape ---------------------------------------------------------------
+    // Elements are created in their initial state, and only those that are shown: members
+    // of collapsed groups (and nodes filtered out) are added when they are first shown.
+    // Each element costs cytoscape style and bounds work, at creation and on every change,
+    // so a sweep of thousands of versions collapsed into groups starts fast.
+    if (centre) state.inDepth = neighbourhood(model, centre, maxDepth, "both");
+    var goneState = Object.create(null); // node id -> display: none
+    var present = Object.create(null); // model node / edge index -> added to cytoscape
     var elements = [];
-    model.nodes.forEach(function (n) {
+
+    function nodeElement(n) {
       var colours = nodeColours(n);
       var classes = [n.kind];
       if (n.kind === "run" && (n.status === "failed" || n.status === "crashed")) classes.push("run-bad");
       if (n.id === centre) classes.push("centre");
+      if (goneState[n.id]) classes.push("gone");
       var missing = n.kind.indexOf("missing") === 0;
-      elements.push({
+      return {
         group: "nodes",
         data: {
           id: n.id,
@@ -464,17 +524,34 @@
         },
         position: { x: n.x, y: n.y },
         classes: classes.join(" "),
+      };
+    }
+
+    /** Model edges not yet in cytoscape whose two ends are: their elements. */
+    function newEdges() {
+      var out = [];
+      model.edges.forEach(function (e, i) {
+        if (present["e" + i] || !present[e.source] || !present[e.target]) return;
+        present["e" + i] = true;
+        out.push({
+          group: "edges",
+          data: { id: "e:" + i, source: e.source, target: e.target },
+          classes: e.broken ? "broken" : "",
+        });
       });
+      return out;
+    }
+
+    model.nodes.forEach(function (n) {
+      goneState[n.id] = isGone(n);
+      if (goneState[n.id]) return;
+      present[n.id] = true;
+      elements.push(nodeElement(n));
     });
-    model.edges.forEach(function (e, i) {
-      elements.push({
-        group: "edges",
-        data: { id: "e:" + i, source: e.source, target: e.target },
-        classes: e.broken ? "broken" : "",
-      });
-    });
+    elements = elements.concat(newEdges());
     groups.forEach(function (g) {
       var colours = nodeColours({ kind: "version", type: g.type });
+      goneState[g.id] = isGroupGone(g);
       elements.push({
         group: "nodes",
         data: {
@@ -486,9 +563,11 @@
           lineStyle: "solid",
         },
         position: { x: g.x, y: g.y },
-        classes: "group gone",
+        classes: goneState[g.id] ? "group gone" : "group",
       });
     });
+    var initialMeta = groupEdges();
+    Object.keys(initialMeta).forEach(function (key) { elements.push(metaElement(key, initialMeta[key])); });
 
     var t0 = now();
     var cy = window.cytoscape({
@@ -508,68 +587,120 @@
     });
     api.initMs = now() - t0;
     api.cy = cy;
+    var metaEdges = Object.create(null); // "source\0target" -> edge standing in for group edges
+    cy.edges(".meta").forEach(function (edge) { metaEdges[edge.data("key")] = edge; });
     cy.one("render", function () {
       // the first frame is drawn: init plus the first paint
       api.renderMs = now() - t0;
       root.setAttribute("data-render-ms", String(Math.round(api.renderMs)));
     });
 
-    // --- visibility: type filters, depth, collapsed groups -------------------------
-    function shown(n) {
-      return !state.typeOff[filterKey(n)] && (!state.inDepth || state.inDepth[n.id]);
-    }
-
-    function rep(id) {
-      var g = groupOf[id];
-      return g && g.collapsed ? g.id : id;
-    }
+    // What is applied to cytoscape is remembered, so that updates touch only what changes
+    // (a class change costs a style recalculation per element: with thousands of elements
+    // that is the difference between a click that answers at once and one that stalls).
+    var markState = Object.create(null); // element id -> mark class ("" / dim / hl / diff-*)
+    api.timings = {};
 
     function applyVisibility() {
+      var started = now();
+      var changed = [];
+      var fresh = [];
+      function setGone(id, gone) {
+        if (!!goneState[id] === gone) return;
+        goneState[id] = gone;
+        var ele = cy.getElementById(id);
+        ele.toggleClass("gone", gone);
+        changed.push(ele);
+      }
       cy.batch(function () {
-        cy.remove(cy.edges(".meta"));
         model.nodes.forEach(function (n) {
-          var g = groupOf[n.id];
-          cy.getElementById(n.id).toggleClass("gone", !shown(n) || !!(g && g.collapsed));
-        });
-        groups.forEach(function (g) {
-          var anyShown = g.members.some(function (m) { return shown(model.byId[m]); });
-          cy.getElementById(g.id).toggleClass("gone", !(g.collapsed && anyShown));
-        });
-        if (!groups.length) return;
-        var meta = Object.create(null);
-        var added = [];
-        model.edges.forEach(function (e) {
-          var s = rep(e.source), t = rep(e.target);
-          if (s === e.source && t === e.target) return;
-          if (s === t) return;
-          if (!shown(model.byId[e.source]) || !shown(model.byId[e.target])) return;
-          var key = s + "\u0000" + t;
-          if (key in meta) {
-            if (e.broken) meta[key].classes = "meta broken";
-            return;
+          var gone = isGone(n);
+          if (present[n.id]) setGone(n.id, gone);
+          else if (!gone) {
+            goneState[n.id] = false;
+            present[n.id] = true;
+            fresh.push(nodeElement(n));
           }
-          meta[key] = {
-            group: "edges",
-            data: { id: "m:" + added.length, source: s, target: t },
-            classes: e.broken ? "meta broken" : "meta",
-          };
-          added.push(meta[key]);
         });
-        if (added.length) cy.add(added);
+        if (fresh.length) {
+          cy.add(fresh).forEach(function (ele) { changed.push(ele); });
+          cy.add(newEdges()).forEach(function (ele) { changed.push(ele); });
+        }
+        groups.forEach(function (g) { setGone(g.id, isGroupGone(g)); });
+        if (!groups.length) return;
+        var wanted = groupEdges();
+        var unwanted = [];
+        Object.keys(metaEdges).forEach(function (key) {
+          var edge = metaEdges[key];
+          if (!(key in wanted)) {
+            delete markState[edge.id()];
+            unwanted.push(edge);
+            delete metaEdges[key];
+          } else if (edge.hasClass("broken") !== wanted[key].broken) {
+            edge.toggleClass("broken", wanted[key].broken);
+          }
+        });
+        if (unwanted.length) cy.remove(cy.collection(unwanted));
+        var add = [];
+        Object.keys(wanted).forEach(function (key) {
+          if (!(key in metaEdges)) add.push(metaElement(key, wanted[key]));
+        });
+        if (add.length) {
+          cy.add(add).forEach(function (edge) {
+            metaEdges[edge.data("key")] = edge;
+            changed.push(edge);
+          });
+        }
       });
       // cytoscape recomputes styles lazily, and ele.visible() / ":visible" read a cache
-      // that only a style read refreshes: refresh it now so the API answers are current.
-      cy.elements().forEach(function (ele) { ele.pstyle("display"); });
+      // that only a style read refreshes: refresh what changed so the answers are current.
+      if (changed.length) {
+        var col = cy.collection(changed);
+        col.union(col.connectedEdges()).forEach(function (ele) { ele.pstyle("display"); });
+      }
+      api.timings.visibility = now() - started;
       applyMarks();
     }
 
+    /** Fit the shown nodes into view. A graph too tall or too wide to be read that way
+        (thousands of rows, or hundreds of layers) is shown from its top-left corner at a
+        legible minimum zoom instead of as a sliver. */
     function fitVisible() {
-      var visible = cy.nodes().not(".gone");
-      cy.fit(visible.length ? visible : undefined, 30);
-      if (cy.zoom() > 1.2) {
-        cy.zoom(1.2);
-        cy.center(visible);
+      var box;
+      if (!state.dagre && !draggedByHand) {
+        // the box from the known positions: cytoscape's would measure every label first
+        box = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+        var take = function (x, y) {
+          box.x1 = Math.min(box.x1, x - NODE_W / 2); box.x2 = Math.max(box.x2, x + NODE_W / 2);
+          box.y1 = Math.min(box.y1, y - NODE_H / 2); box.y2 = Math.max(box.y2, y + NODE_H / 2);
+        };
+        model.nodes.forEach(function (n) { if (!goneState[n.id]) take(n.x, n.y); });
+        groups.forEach(function (g) { if (!goneState[g.id]) take(g.x, g.y); });
+        if (box.x1 === Infinity) return;
+      } else {
+        var visible = cy.nodes().not(".gone");
+        if (!visible.length) return;
+        box = visible.boundingBox();
       }
+      var w = cy.width(), h = cy.height(), pad = 30;
+      var bw = box.x2 - box.x1, bh = box.y2 - box.y1;
+      var zoom = Math.min((w - 2 * pad) / bw, (h - 2 * pad) / bh, 1.2);
+      if (zoom >= MIN_FIT_ZOOM) {
+        cy.viewport({
+          zoom: zoom,
+          pan: { x: w / 2 - ((box.x1 + box.x2) / 2) * zoom, y: h / 2 - ((box.y1 + box.y2) / 2) * zoom },
+        });
+        return;
+      }
+      zoom = MIN_FIT_ZOOM;
+      cy.viewport({
+        zoom: zoom,
+        pan: {
+          x: bw * zoom <= w - 2 * pad ? w / 2 - ((box.x1 + box.x2) / 2) * zoom : pad - box.x1 * zoom,
+          y: bh * zoom <= h - 2 * pad ? h / 2 - ((box.y1 + box.y2) / 2) * zoom : pad - box.y1 * zoom,
+        },
+      });
+      say("This graph is too large to fit legibly: showing its start. Drag or use the arrow keys to move, “Find” or “Go to” to jump.");
     }
 
     // --- highlight (root cause / impact) and diff marks -----------------------------
@@ -587,44 +718,62 @@
     }
 
     function applyMarks() {
+      var started = now();
       state.highlight = state.diff ? null : computeHighlight();
       var diff = state.diff;
-      cy.batch(function () {
-        cy.elements().removeClass("dim hl diff-a diff-b diff-end");
-        var keep = state.highlight;
-        if (diff) {
-          keep = Object.create(null);
-          [diff.onlyA, diff.onlyB].forEach(function (set) {
-            Object.keys(set).forEach(function (k) { keep[k] = true; });
-          });
-          keep[diff.a] = keep[diff.b] = true;
-        }
-        if (!keep) return;
-        cy.elements().addClass("dim");
-        var touched = Object.create(null);
-        Object.keys(keep).forEach(function (id) {
-          var r = rep(id);
-          touched[r] = true;
-          var node = cy.getElementById(r);
-          node.removeClass("dim");
-          if (!diff) node.addClass("hl");
+      var keep = state.highlight;
+      if (diff) {
+        keep = Object.create(null);
+        [diff.onlyA, diff.onlyB].forEach(function (set) {
+          Object.keys(set).forEach(function (k) { keep[k] = true; });
         });
+        keep[diff.a] = keep[diff.b] = true;
+      }
+      var want = Object.create(null);
+      if (keep) {
+        var lit = Object.create(null); // shown node id (a group for collapsed members) -> mark
+        Object.keys(keep).forEach(function (id) { lit[rep(id)] = diff ? "" : "hl"; });
         if (diff) {
-          Object.keys(diff.onlyA).forEach(function (id) { cy.getElementById(rep(id)).addClass("diff-a"); });
-          Object.keys(diff.onlyB).forEach(function (id) { cy.getElementById(rep(id)).addClass("diff-b"); });
-          cy.getElementById(rep(diff.a)).addClass("diff-end");
-          cy.getElementById(rep(diff.b)).addClass("diff-end");
+          Object.keys(diff.onlyA).forEach(function (id) { lit[rep(id)] = "diff-a"; });
+          Object.keys(diff.onlyB).forEach(function (id) { lit[rep(id)] = "diff-b"; });
+          lit[rep(diff.a)] = lit[rep(diff.b)] = "diff-end";
         }
-        cy.edges().forEach(function (edge) {
+        cy.nodes().forEach(function (node) {
+          var id = node.id();
+          if (!goneState[id]) want[id] = id in lit ? lit[id] : "dim";
+        });
+        var markEdge = function (edge) {
           var s = edge.data("source"), t = edge.data("target");
-          if (touched[s] && touched[t]) {
-            edge.removeClass("dim");
-            if (!diff) edge.addClass("hl");
-          }
+          if (goneState[s] || goneState[t]) return;
+          if (s in lit && t in lit) want[edge.id()] = diff ? "" : "hl";
+          else if (!big) want[edge.id()] = "dim";
+        };
+        if (big) {
+          // thousands of edges: only the lit ones change (dimming all would stall the click)
+          Object.keys(lit).forEach(function (id) { cy.getElementById(id).connectedEdges().forEach(markEdge); });
+        } else {
+          cy.edges().forEach(markEdge);
+        }
+      }
+      cy.batch(function () {
+        function mark(id, cls) {
+          var ele = cy.getElementById(id);
+          var old = markState[id] || "";
+          if (old) ele.removeClass(old);
+          if (cls) ele.addClass(cls);
+          if (cls) markState[id] = cls;
+          else delete markState[id];
+        }
+        Object.keys(markState).forEach(function (id) {
+          if (!want[id]) mark(id, "");
+        });
+        Object.keys(want).forEach(function (id) {
+          if ((markState[id] || "") !== want[id]) mark(id, want[id]);
         });
       });
       var count = state.highlight ? Object.keys(state.highlight).length : 0;
       root.setAttribute("data-highlighted-count", String(count));
+      api.timings.marks = now() - started;
     }
 
     // --- selection and details -------------------------------------------------------
@@ -653,7 +802,10 @@
         cy.center(ele);
       }
       keepClearOfDrawer(ele);
-      if (ui.nodeSelect && ui.nodeSelect.value !== id) ui.nodeSelect.value = id;
+      if (ui.nodeSelect && ui.nodeSelect.value !== id) {
+        ui.fillNodeSelect();
+        ui.nodeSelect.value = id;
+      }
       var count = state.highlight ? Object.keys(state.highlight).length - 1 : 0;
       var what = { up: "upstream", down: "downstream", both: "up- or downstream" }[state.mode];
       say(
@@ -734,7 +886,7 @@
         fact("Problem", "not in the store: the edge to it is broken");
       }
       var preds = model.pred[n.id].length, succs = model.succ[n.id].length;
-      fact("Edges", preds + " in, " + succs + " out");
+      fact(isPanel ? "Edges here" : "Edges", preds + " in, " + succs + " out");
       details.appendChild(facts);
       kvTable(details, n.kind === "version" ? "Metrics of the producing run" : "Metrics", d.metrics);
       kvTable(details, "Config", d.config);
@@ -772,6 +924,8 @@
       }
       select(id);
     });
+    var draggedByHand = false;
+    cy.on("dragfree", "node", function () { draggedByHand = true; });
     cy.on("tap", function (event) {
       if (event.target === cy) unselect();
     });
@@ -784,6 +938,17 @@
         state.diff = null;
         unselect();
       }
+    });
+
+    canvas.addEventListener("keydown", function (event) {
+      var step = 60;
+      var pans = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      if (pans[event.key]) cy.panBy({ x: pans[event.key][0], y: pans[event.key][1] });
+      else if (event.key === "+" || event.key === "=") zoomBy(1.25);
+      else if (event.key === "-" || event.key === "_") zoomBy(0.8);
+      else if (event.key === "0") fitVisible();
+      else return;
+      event.preventDefault();
     });
 
     ui.fit.addEventListener("click", fitVisible);
@@ -895,6 +1060,12 @@
         applyVisibility();
         relayoutIfDagre();
       });
+      // Showing every member of thousands of versions at once would stall the page for
+      // seconds (each element costs style and bounds work); groups still open one by one.
+      if (model.nodes.length > EXPAND_ALL_MAX) {
+        ui.expand.disabled = true;
+        ui.expand.title = "Too many versions to show at once: click a group to expand it";
+      }
     }
 
     var dagreAvailable = false;
@@ -1002,8 +1173,9 @@
       if (state.dagre) {
         state.dagre = false;
         if (ui.layout) ui.layout.setAttribute("aria-pressed", "false");
-        restorePositions();
       }
+      restorePositions(); // also undoes nodes dragged by hand
+      draggedByHand = false;
       applyVisibility();
       unselect();
       fitVisible();
@@ -1021,10 +1193,11 @@
         : visible + " of " + model.nodes.length + " nodes shown";
     }
 
-    if (centre) state.inDepth = neighbourhood(model, centre, maxDepth, "both");
-    applyVisibility();
+    phases.cytoscape = now();
+    applyVisibility(); // nothing to change: the elements were created in this state
     fitVisible();
     updateCount();
+    phases.fit = now();
     if (table && table.querySelectorAll("tbody tr").length > 12) table.open = false;
 
     // --- hooks for tests and benchmarks -------------------------------------------------
@@ -1044,6 +1217,12 @@
       applyVisibility();
     };
     api.closure = function (id, direction) { return Object.keys(closure(model, id, direction)).sort(); };
+    api.phases = {
+      controlsMs: phases.controls - phases.start,
+      cytoscapeMs: phases.cytoscape - phases.controls,
+      fitMs: phases.fit - phases.cytoscape,
+      totalMs: now() - phases.start,
+    };
     api.ready = true;
     root.setAttribute("data-state", "ready");
   }
@@ -1060,7 +1239,9 @@
     var graphW = maxX - minX + NODE_W + 60, graphH = maxY - minY + NODE_H + 60;
     var zoom = Math.min(1.2, width / graphW);
     var limit = isPanel ? 440 : 640;
-    canvas.style.height = Math.round(Math.max(isPanel ? 320 : 380, Math.min(limit, graphH * zoom + 40))) + "px";
+    var height = Math.max(isPanel ? 320 : 360, Math.min(limit, graphH * zoom + 40));
+    // a height class in 40px steps (lineage.css): no inline styles under the CSP
+    canvas.classList.add("lg-h-" + Math.round(height / 40) * 40);
   }
 
   function buildControls(model, groups, isPanel, maxDepth) {
@@ -1074,15 +1255,27 @@
     if (model.nodes.length <= SELECT_MAX) {
       ui.nodeSelect = el("select", { className: "lg-select" });
       ui.nodeSelect.appendChild(option("", "— choose a node —"));
-      var fragment = doc.createDocumentFragment();
-      model.nodes
-        .slice()
-        .sort(function (a, b) { return a.label < b.label ? -1 : a.label > b.label ? 1 : a.id < b.id ? -1 : 1; })
-        .forEach(function (n) {
-          var kind = n.kind === "version" ? n.type : n.kind === "run" ? "run" : "missing";
-          fragment.appendChild(option(n.id, truncate(n.label, 60) + " (" + kind + ")"));
+      var filled = false;
+      // thousands of options cost time at load: big graphs fill the list when it is used
+      ui.fillNodeSelect = function () {
+        if (filled) return;
+        filled = true;
+        var fragment = doc.createDocumentFragment();
+        model.nodes
+          .slice()
+          .sort(function (a, b) { return a.label < b.label ? -1 : a.label > b.label ? 1 : a.id < b.id ? -1 : 1; })
+          .forEach(function (n) {
+            var kind = n.kind === "version" ? n.type : n.kind === "run" ? "run" : "missing";
+            fragment.appendChild(option(n.id, truncate(n.label, 60) + " (" + kind + ")"));
+          });
+        ui.nodeSelect.appendChild(fragment);
+      };
+      if (model.nodes.length < BIG) ui.fillNodeSelect();
+      else {
+        ["focus", "mousedown", "touchstart"].forEach(function (type) {
+          ui.nodeSelect.addEventListener(type, ui.fillNodeSelect);
         });
-      ui.nodeSelect.appendChild(fragment);
+      }
       bar.appendChild(labelled("Go to", ui.nodeSelect));
     }
 
