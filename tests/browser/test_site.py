@@ -112,7 +112,9 @@ def hostile_store(root: Path) -> Path:
             make_files(root / "src2", {"a.txt": payload + "!"}) / "a.txt", name="plain.txt"
         )
         run.log_artifact(art2)
-    (store / "artifacts/dataset/data/collection.yaml").write_text(f"description: {json.dumps(payload)}\n")
+    (store / "artifacts/dataset/data/collection.yaml").write_text(
+        f"description: {json.dumps(payload)}\n"
+    )
     return store
 
 
