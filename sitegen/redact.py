@@ -20,7 +20,7 @@ HIDDEN_URI = "withheld://reference"
 
 
 def _scrub(value: Any, config: SiteConfig, prefix: str, withheld: set[str], where: str) -> Any:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, Mapping) or not config.redact_keys:
         return value
     out: dict[str, Any] = {}
     for key, item in value.items():
@@ -62,10 +62,14 @@ def redact(records: Records, config: SiteConfig) -> tuple[Records, tuple[str, ..
         return records, ()
     versions = tuple(_version(v, config, withheld) for v in records.versions)
     runs = tuple(_run(r, config, withheld) for r in records.runs)
-    histories = {
-        rid: tuple(_scrub(row, config, "", withheld, "metric history") for row in rows)
-        for rid, rows in records.histories.items()
-    }
+    histories = (
+        records.histories
+        if not config.redact_keys
+        else {
+            rid: tuple(_scrub(row, config, "", withheld, "metric history") for row in rows)
+            for rid, rows in records.histories.items()
+        }
+    )
     return dataclasses.replace(records, versions=versions, runs=runs, histories=histories), tuple(
         sorted(withheld)
     )
