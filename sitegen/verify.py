@@ -84,7 +84,7 @@ def object_fingerprint(backend: Backend, sha256: str) -> str | None:
     """``"<sha256>:<size>"`` of the bytes stored for ``sha256``, or None when they are missing.
 
     A backend that can vouch for an object without downloading it (an object store's
-    server-verified SHA-256, see :class:`sitegen.store.s3.S3Snapshot`) does so itself.
+    server-verified SHA-256, see :class:`sitegen.store.s3_snapshot.S3Snapshot`) does so itself.
     """
     vouch = getattr(backend, "object_fingerprint", None)
     if callable(vouch):

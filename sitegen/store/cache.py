@@ -10,7 +10,7 @@ Three kinds of entry, each keyed so that it can never be stale:
   on every read, and an object replaced in the bucket (a new ETag) is fetched again, so a
   forged object is seen rather than masked by the good bytes cached before.
 * **fingerprints** (``sha256:size`` vouched for an object, see
-  :meth:`sitegen.store.s3.S3Snapshot.object_fingerprint`) by ``(store, key, ETag)``: an
+  :meth:`sitegen.store.s3_snapshot.S3Snapshot.object_fingerprint`) by ``(store, key, ETag)``: an
   object replaced in the bucket gets a new ETag and is checked again.
 
 The cache is only an optimisation: every write is atomic (temp file + rename), a corrupt or
