@@ -77,6 +77,7 @@ def build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     local = None if is_remote(options.store) else Path(options.store)
     config = load_config(options.config_path, local)
+    check_output_dir(options.out)
     backend = open_backend(options.store, snapshot=True)
     records = check_records(load_raw(backend))
     if failing := errors_only(records.problems, options.strict):
@@ -86,7 +87,6 @@ def build(options: BuildOptions) -> BuildReport:
     site = site_info(config, project, options.offline)
     audit = (verify_loaded(backend, records), provenance(records, config, options))
     pages = plan_site(site, project, config, object_reader(backend.read), audit)
-    check_output_dir(options.out)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
     try:
