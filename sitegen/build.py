@@ -23,7 +23,7 @@ from sitegen.errors import Problem, SitegenError, errors_only
 from sitegen.integrity import seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
-from sitegen.pages import Page, SiteInfo, plan_site, published_files
+from sitegen.pages import Planned, SiteInfo, plan_site, published_files
 from sitegen.redact import redact
 from sitegen.render import (
     context_fingerprint,
@@ -49,7 +49,7 @@ from sitegen.write import (
 )
 
 PARALLEL_FROM_PAGES = 400
-CHUNK = 64
+CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,11 @@ def build(options: BuildOptions) -> BuildReport:
     project = build_model(visible, config, withheld)
     site = site_info(config, project, options.offline)
     audit = (verify_loaded(backend, records), provenance(records, config, options))
-    pages = plan_site(site, project, config, object_reader(backend.read), audit)
+    planned = plan_site(site, project, config, object_reader(backend.read), audit)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
     try:
-        results = render_all(pages, staging, options, salt, config.theme_dir)
+        results = render_all(planned, staging, options, salt, config.theme_dir)
         write_extras(staging, project, config, options, backend.read)
         write_build_manifest(
             staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
@@ -105,9 +105,9 @@ def build(options: BuildOptions) -> BuildReport:
     rendered = sum(1 for _, _, fresh in results if fresh)
     return BuildReport(
         options.out,
-        len(pages),
+        len(results),
         rendered,
-        len(pages) - rendered,
+        len(results) - rendered,
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
@@ -169,7 +169,7 @@ def build_salt(config: SiteConfig, offline: bool) -> str:
 
 @dataclass(frozen=True)
 class _Job:
-    pages: list[Page]
+    planned: list[Planned]
     staging: Path
     previous_out: Path
     previous: dict[str, str]
@@ -182,13 +182,13 @@ _ENV: jinja2.Environment | None = None
 
 
 def _render_range(bounds: tuple[int, int]) -> list[tuple[str, str, bool]]:
-    """Render (or reuse) pages[start:stop]; runs in a forked worker or in-process."""
+    """Build and render (or reuse) planned[start:stop]; in a forked worker or in-process."""
     global _ENV
     assert _JOB is not None
     if _ENV is None:
         _ENV = make_environment(_JOB.theme_dir)
     out = []
-    for page in _JOB.pages[bounds[0] : bounds[1]]:
+    for page in (p for group in _JOB.planned[bounds[0] : bounds[1]] for p in group.build()):
         fingerprint = context_fingerprint(_JOB.salt, page)
         reused = _reuse(page.url, fingerprint)
         if reused is not None:
@@ -217,17 +217,18 @@ def _reuse(url: str, fingerprint: str) -> str | None:
 
 
 def render_all(
-    pages: list[Page], staging: Path, options: BuildOptions, salt: str, theme_dir: Path | None
+    planned: list[Planned], staging: Path, options: BuildOptions, salt: str, theme_dir: Path | None
 ) -> list[tuple[str, str, bool]]:
     global _JOB, _ENV
     _JOB, _ENV = (
-        _Job(pages, staging, options.out, read_build_manifest(options.out), salt, theme_dir),
+        _Job(planned, staging, options.out, read_build_manifest(options.out), salt, theme_dir),
         None,
     )
     jobs = options.jobs or (os.cpu_count() or 1)
-    chunks = [(i, min(i + CHUNK, len(pages))) for i in range(0, len(pages), CHUNK)]
+    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
+    pages = sum(len(p.urls) for p in planned)
     try:
-        if jobs > 1 and len(pages) >= PARALLEL_FROM_PAGES:
+        if jobs > 1 and pages >= PARALLEL_FROM_PAGES:
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
                 return [row for rows in pool.map(_render_range, chunks) for row in rows]
         return [row for chunk in chunks for row in _render_range(chunk)]

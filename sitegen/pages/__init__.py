@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sitegen.compare import ReadObject
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
 from sitegen.lineage import Graph, build_graph, run_id, version_id
-from sitegen.model import Collection, Project
+from sitegen.model import Collection, Project, Run
 from sitegen.pages.audit import audit_page
 from sitegen.pages.collection import (
     collection_page,
@@ -19,14 +21,30 @@ from sitegen.pages.collection import (
     version_data,
     version_page,
 )
-from sitegen.pages.common import Page, SiteInfo, run_url, version_url
-from sitegen.pages.compare import any_page, pair_page, version_script
+from sitegen.pages.common import Page, SiteInfo, run_url, version_data_url, version_url
+from sitegen.pages.compare import any_page, pair_page, pair_url, version_script, version_script_url
 from sitegen.pages.lineage import lineage_pages, node_details, panel
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
 from sitegen.verify import VerifyReport
 
-__all__ = ["Page", "SiteInfo", "plan_site", "published_files"]
+__all__ = ["Page", "Planned", "SiteInfo", "plan_site", "published_files"]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """Pages known by URL now and built later, in the worker that renders them.
+
+    Building contexts lazily keeps the parent small and spreads the plan work over the
+    render processes (they are forked, so the closures need no pickling).
+    """
+
+    urls: tuple[str, ...]
+    build: Callable[[], list[Page]]
+
+
+def _ready(*pages: Page) -> Planned:
+    return Planned(tuple(p.url for p in pages), lambda: list(pages))
 
 
 def plan_site(
@@ -35,53 +53,93 @@ def plan_site(
     config: SiteConfig,
     read: ReadObject | None = None,
     audit: tuple[VerifyReport, Mapping[str, Any]] | None = None,
-) -> list[Page]:
-    """Every page of the site, sorted by URL; duplicate URLs are an error.
+) -> list[Planned]:
+    """Every page of the site; duplicate URLs are an error.
 
     ``read`` fetches object bytes by sha256 for content diffs (None when unavailable).
     """
-    pages = [
-        overview_page(site, project, audit[0].ok if audit else None),
-        runs_page(site, project),
-        not_found_page(site),
+    planned = [
+        _ready(overview_page(site, project, audit[0].ok if audit else None)),
+        _ready(runs_page(site, project), not_found_page(site), search_index(project)),
     ]
     if audit is not None:
-        pages.append(audit_page(site, project, *audit))
-    known = {v.ref for c in project.collections for v in c.versions}
+        planned.append(_ready(audit_page(site, project, *audit)))
     graph, details = build_graph(project), node_details(project)
-    pages.extend(lineage_pages(site, graph, details))
+    planned.append(_ready(*lineage_pages(site, graph, details)))
+    lineage = (graph, details)
     for collection in project.collections:
-        pages.extend(collection_pages(site, project, collection, config, read, (graph, details)))
+        planned.extend(collection_plan(site, project, collection, config, read, lineage))
+    known = {v.ref for c in project.collections for v in c.versions}
     for run in project.runs:
-        url = run_url(run.id)
-        pages.append(
-            run_page(site, project, run, config, known, panel(details, graph, url, run_id(run.id)))
+        planned.append(
+            Planned(
+                (run_url(run.id),), partial(_run_pages, site, project, run, config, known, lineage)
+            )
         )
-    pages.append(search_index(project))
-    return check_unique(pages)
+    check_unique([url for p in planned for url in p.urls])
+    return planned
 
 
-def collection_pages(
+def _run_pages(
+    site: SiteInfo,
+    project: Project,
+    run: Run,
+    config: SiteConfig,
+    known: set[str],
+    lineage: tuple[Graph, dict[str, Any]],
+) -> list[Page]:
+    neighbourhood = panel(lineage[1], lineage[0], run_url(run.id), run_id(run.id))
+    return [run_page(site, project, run, config, known, neighbourhood)]
+
+
+def collection_plan(
     site: SiteInfo,
     project: Project,
     collection: Collection,
     config: SiteConfig,
     read: ReadObject | None,
     lineage: tuple[Graph, dict[str, Any]],
-) -> list[Page]:
-    pages = [collection_page(site, project, collection)]
+) -> list[Planned]:
+    planned = [_ready(collection_page(site, project, collection))]
     if len(collection.versions) > 1:
-        pages.append(any_page(site, project, collection, config))
-    for index in range(len(collection.versions)):
-        body = version_body(project, collection, index)
-        v = collection.versions[index]
-        url = version_url(collection.ref, v.record.version)
-        neighbourhood = panel(lineage[1], lineage[0], url, version_id(v.ref))
-        pages.append(version_page(site, project, collection, index, config, neighbourhood))
-        pages.append(version_data(collection, index, body))
-        pages.append(version_script(project, collection, index, body))
+        planned.append(_ready(any_page(site, project, collection, config)))
+    for index, v in enumerate(collection.versions):
+        number = v.record.version
+        urls = [
+            version_url(collection.ref, number),
+            version_data_url(collection.ref, number),
+            version_script_url(collection.ref, number),
+        ]
         if index:
-            pages.append(pair_page(site, project, collection, index, config, read))
+            urls.append(
+                pair_url(collection.ref, collection.versions[index - 1].record.version, number)
+            )
+        build = partial(_version_pages, site, project, collection, index, config, read, lineage)
+        planned.append(Planned(tuple(urls), build))
+    return planned
+
+
+def _version_pages(
+    site: SiteInfo,
+    project: Project,
+    collection: Collection,
+    index: int,
+    config: SiteConfig,
+    read: ReadObject | None,
+    lineage: tuple[Graph, dict[str, Any]],
+) -> list[Page]:
+    v = collection.versions[index]
+    body = version_body(project, collection, index)
+    neighbourhood = panel(
+        lineage[1], lineage[0], version_url(collection.ref, v.record.version), version_id(v.ref)
+    )
+    pages = [
+        version_page(site, project, collection, index, config, neighbourhood),
+        version_data(collection, index, body),
+        version_script(project, collection, index, body),
+    ]
+    if index:
+        pages.append(pair_page(site, project, collection, index, config, read))
     return pages
 
 
@@ -105,13 +163,12 @@ def published_files(project: Project, config: SiteConfig) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def check_unique(pages: list[Page]) -> list[Page]:
+def check_unique(urls: list[str]) -> None:
     seen: set[str] = set()
     problems = []
-    for page in pages:
-        if page.url in seen:
-            problems.append(Problem(page.url, None, "two pages would be written to the same URL"))
-        seen.add(page.url)
+    for url in urls:
+        if url in seen:
+            problems.append(Problem(url, None, "two pages would be written to the same URL"))
+        seen.add(url)
     if problems:
         raise SitegenError(problems)
-    return sorted(pages, key=lambda p: p.url)
