@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -21,7 +20,7 @@ from sitegen.pages.collection import (
     version_data,
     version_page,
 )
-from sitegen.pages.common import Page, SiteInfo, run_url, version_data_url, version_url
+from sitegen.pages.common import Page, SiteInfo, data_script, run_url, version_data_url, version_url
 from sitegen.pages.compare import any_page, pair_page, pair_url, version_script, version_script_url
 from sitegen.pages.lineage import lineage_pages, node_details, panel
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
@@ -145,11 +144,7 @@ def _version_pages(
 
 def search_index(project: Project) -> Page:
     """A script (not JSON) so that search also works from file://, where fetch() is blocked."""
-    payload = json.dumps(
-        search_entries(project), ensure_ascii=True, sort_keys=True, separators=(",", ":")
-    )
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
-    return Page("data/search.js", None, {}, f"window.SITEGEN_SEARCH = {payload};\n".encode())
+    return data_script("data/search.js", "window.SITEGEN_SEARCH", search_entries(project))
 
 
 def published_files(project: Project, config: SiteConfig) -> dict[str, str]:

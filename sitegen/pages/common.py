@@ -135,6 +135,14 @@ def chart_scripts() -> tuple[str, ...]:
     return CHART_ASSETS
 
 
+def data_script(url: str, target: str, value: Any) -> Page:
+    """Data the browser loads with ``<script src>`` (``fetch()`` is blocked on file://):
+    ``TARGET = JSON;`` with ``<`` and ``>`` escaped so no ``</script>`` can appear."""
+    payload = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
+    return Page(url, None, {}, f"{target} = {payload};\n".encode())
+
+
 def display_value(value: Any) -> str:
     """A metadata/config value as people read it: strings bare, the rest as compact JSON."""
     if isinstance(value, str):

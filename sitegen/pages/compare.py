@@ -19,6 +19,7 @@ from sitegen.pages.common import (
     base_context,
     chart_scripts,
     collection_url,
+    data_script,
     rel,
     run_url,
     version_url,
@@ -115,12 +116,6 @@ def version_script(
             history[metric] = [
                 [s, val] for s, val in downsample(run.series(metric), HISTORY_POINTS)
             ]
-    payload = json.dumps(
-        {**body, "history": history}, sort_keys=True, ensure_ascii=True, separators=(",", ":")
-    )
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
-    key = json.dumps(v.ref)
-    text = f"(window.SITEGEN_VERSIONS = window.SITEGEN_VERSIONS || {{}})[{key}] = {payload};\n"
-    return Page(
-        version_script_url(collection.ref, v.record.version), None, {}, text.encode("utf-8")
-    )
+    target = f"(window.SITEGEN_VERSIONS = window.SITEGEN_VERSIONS || {{}})[{json.dumps(v.ref)}]"
+    url = version_script_url(collection.ref, v.record.version)
+    return data_script(url, target, {**body, "history": history})

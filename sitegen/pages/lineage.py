@@ -12,7 +12,15 @@ from sitegen.compare import number
 from sitegen.lineage import Graph, Node, build_graph, neighbourhood, run_id, version_id
 from sitegen.lineage_export import dumps, layout, to_dot, to_json, to_mermaid
 from sitegen.model import Project
-from sitegen.pages.common import Page, SiteInfo, base_context, rel, run_url, version_url
+from sitegen.pages.common import (
+    Page,
+    SiteInfo,
+    base_context,
+    data_script,
+    rel,
+    run_url,
+    version_url,
+)
 
 FULL_GRAPH_LIMIT = 5000
 EDGE_TABLE_LIMIT = 1000
@@ -133,18 +141,8 @@ def lineage_pages(site: SiteInfo, graph: Graph, details: Mapping[str, Any]) -> l
         Page("lineage/lineage.json", None, {}, dumps(to_json(graph)).encode()),
     ]
     if full:
-        payload = json.dumps(
-            graph_payload(details, graph, URL),
-            sort_keys=True,
-            ensure_ascii=True,
-            separators=(",", ":"),
-        )
-        payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
-        pages.append(
-            Page(
-                "data/lineage/graph.js", None, {}, f"window.SITEGEN_LINEAGE = {payload};\n".encode()
-            )
-        )
+        payload = graph_payload(details, graph, URL)
+        pages.append(data_script("data/lineage/graph.js", "window.SITEGEN_LINEAGE", payload))
     return pages
 
 
