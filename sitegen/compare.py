@@ -7,14 +7,13 @@ The first version is the baseline unless ``baseline`` says otherwise.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sitegen.charts import downsample
 from sitegen.config import SiteConfig
-from sitegen.contentdiff import diff_contents, flatten_values
+from sitegen.contentdiff import diff_contents, display_value, flatten_values
 from sitegen.model import Project, Version
 from sitegen.store.records import FileEntry
 
@@ -109,7 +108,7 @@ def keyed_rows(maps: Sequence[Mapping[str, Any] | None], base: int) -> list[dict
                 state = "missing"
             else:
                 state = "same" if f[key] == flat[base][key] else "changed"
-            cells.append({"value": _display(f[key]) if has else None, "state": state})
+            cells.append({"value": display_value(f[key]) if has else None, "state": state})
         rows.append(
             {
                 "key": key,
@@ -118,12 +117,6 @@ def keyed_rows(maps: Sequence[Mapping[str, Any] | None], base: int) -> list[dict
             }
         )
     return rows
-
-
-def _display(value: Any) -> str:
-    return (
-        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    )
 
 
 def file_changes(old: Sequence[FileEntry], new: Sequence[FileEntry]) -> dict[str, Any]:

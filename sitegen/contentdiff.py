@@ -88,17 +88,25 @@ def structural(old: Any, new: Any) -> list[dict[str, Any]]:
     rows = []
     for key in sorted(set(a) | set(b)):
         if key not in a:
-            rows.append({"key": key, "change": "added", "old": None, "new": _show(b[key])})
+            rows.append({"key": key, "change": "added", "old": None, "new": display_value(b[key])})
         elif key not in b:
-            rows.append({"key": key, "change": "removed", "old": _show(a[key]), "new": None})
+            rows.append(
+                {"key": key, "change": "removed", "old": display_value(a[key]), "new": None}
+            )
         elif a[key] != b[key]:
             rows.append(
-                {"key": key, "change": "changed", "old": _show(a[key]), "new": _show(b[key])}
+                {
+                    "key": key,
+                    "change": "changed",
+                    "old": display_value(a[key]),
+                    "new": display_value(b[key]),
+                }
             )
     return rows
 
 
-def _show(value: Any) -> str:
+def display_value(value: Any) -> str:
+    """A value as people read it: strings bare, everything else as JSON with sorted keys."""
     return (
         value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sitegen.assets import ASSETS, CHART_ASSETS, GRAPH_ASSETS
+from sitegen.contentdiff import display_value
 
 CSP = (
     "default-src 'none'; script-src 'self'{scripts}; style-src 'self'{styles}; "
@@ -141,13 +142,6 @@ def data_script(url: str, target: str, value: Any) -> Page:
     payload = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
     return Page(url, None, {}, f"{target} = {payload};\n".encode())
-
-
-def display_value(value: Any) -> str:
-    """A metadata/config value as people read it: strings bare, the rest as compact JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 
 def flatten(
