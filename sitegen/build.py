@@ -86,12 +86,13 @@ def build(options: BuildOptions) -> BuildReport:
     project = build_model(visible, config, withheld)
     site = site_info(config, project, options.offline)
     audit = (verify_loaded(backend, records), provenance(records, config, options))
-    planned = plan_site(site, project, config, object_reader(backend.read), audit)
+    read_object = object_reader(backend.read)
+    planned = plan_site(site, project, config, read_object, audit)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
     try:
         results = render_all(planned, staging, options, salt, config.theme_dir)
-        write_extras(staging, project, config, options, backend.read)
+        write_extras(staging, project, config, options, read_object)
         write_build_manifest(
             staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
         )
@@ -241,20 +242,20 @@ def write_extras(
     project: Project,
     config: SiteConfig,
     options: BuildOptions,
-    read_object: Callable[[str], bytes],
+    read_object: Callable[[str], bytes | None],
 ) -> None:
     """Theme static files, published file bytes, vendored JS, .nojekyll and sitemap."""
     for url, path in static_files(config.theme_dir).items():
         write_file(staging, url, path.read_bytes())
     for url, sha in published_files(project, config).items():
-        try:
-            write_file(staging, url, read_object(object_key(sha)))
-        except FileNotFoundError:
+        data = read_object(sha)
+        if data is None:
             raise SitegenError.single(
                 object_key(sha),
                 "file bytes to publish are missing from the store",
                 "run `sitegen validate`; or set publish_files: false",
-            ) from None
+            )
+        write_file(staging, url, data)
     if options.offline:
         vendor_assets(staging, default_cache_dir(), CHART_ASSETS + GRAPH_ASSETS)
     write_file(staging, ".nojekyll", b"")

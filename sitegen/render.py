@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from sitegen.errors import Problem, SitegenError
-from sitegen.pages.common import Page, parse_time
+from sitegen.pages.common import Page, human_size, parse_time
 
 
 def default_theme_dir() -> Path:
@@ -44,14 +44,7 @@ def tojson_script(value: Any) -> Markup:
 
 
 def filesize(value: Any) -> str:
-    if not isinstance(value, int):
-        return "—"
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{value} B"
+    return human_size(value) if isinstance(value, int) else "—"
 
 
 def fmtnum(value: Any) -> str:

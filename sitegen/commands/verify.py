@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from sitegen.store import open_backend
-from sitegen.store.writer import check_root
 from sitegen.verify import report_json, store_root_digest, verify
 
 
@@ -20,9 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    backend = open_backend(args.store)
-    check_root(backend)
-    report = verify(backend)
+    report = verify(open_backend(args.store))
     if args.json:
         print(report_json(report))
         return 0 if report.ok else 1

@@ -11,7 +11,7 @@ from typing import Any
 
 from sitegen.charts import downsample
 from sitegen.compare import ReadObject, compare
-from sitegen.config import SiteConfig
+from sitegen.config import LOWER_IS_BETTER, SiteConfig
 from sitegen.model import Collection, Project
 from sitegen.pages.common import (
     Page,
@@ -97,9 +97,7 @@ def any_page(site: SiteInfo, project: Project, collection: Collection, config: S
         for v in reversed(collection.versions)
     ]
     ctx["directions"] = {m.name: m.direction for m in project.metrics}
-    ctx["default_direction_lower"] = (
-        r"(loss|error|err|latency|mae|mse|rmse|time|seconds|_ms|perplexity|cost)"
-    )
+    ctx["default_direction_lower"] = LOWER_IS_BETTER.pattern
     ctx["run_base"] = rel(url, "runs/")
     return Page(url, "compare_any.html", ctx)
 

@@ -97,7 +97,7 @@ class Run:
     def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """Append one history row; numbers also become the latest summary values."""
         if step is not None:
-            if step < self._step - 1 and self._history and step < self._history[-1]["_step"]:
+            if self._history and step < self._history[-1]["_step"]:
                 raise InvalidInput(
                     [
                         Problem(

@@ -28,7 +28,7 @@ from sitegen.store.format import (
 )
 from sitegen.store.reader import load_raw
 from sitegen.store.records import FileEntry, Records, check_records
-from sitegen.store.writer import Clock, Committed, StoreWriter
+from sitegen.store.writer import Clock, Committed, StoreWriter, check_root
 
 
 def default_actor(user: str | None = None, host: str | None = None) -> dict[str, str]:
@@ -105,8 +105,6 @@ class Store:
         if project is not None:
             self.writer.ensure_root(project)
         else:
-            from sitegen.store.writer import check_root
-
             check_root(self.backend)
 
     def load(self) -> Records:
