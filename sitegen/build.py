@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,16 +76,24 @@ class BuildReport:
 
 
 def build(options: BuildOptions) -> BuildReport:
+    try:
+        return _build(options)
+    finally:
+        gc.unfreeze()
+
+
+def _build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     local = None if is_remote(options.store) else Path(options.store)
     config = load_config(options.config_path, local)
     check_output_dir(options.out)
     backend = open_backend(options.store, snapshot=True)
-    records = check_records(load_raw(backend))
-    if failing := errors_only(records.problems, options.strict):
-        raise SitegenError(sorted(failing))
-    visible, withheld = redact(records, config)
-    project = build_model(visible, config, withheld)
+    with long_lived_objects():
+        records = check_records(load_raw(backend))
+        if failing := errors_only(records.problems, options.strict):
+            raise SitegenError(sorted(failing))
+        visible, withheld = redact(records, config)
+        project = build_model(visible, config, withheld)
     site = site_info(config, project, options.offline)
     audit = (verify_loaded(backend, records), provenance(records, config, options))
     read_object = object_reader(backend.read)
@@ -112,6 +122,24 @@ def build(options: BuildOptions) -> BuildReport:
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
+
+
+@contextlib.contextmanager
+def long_lived_objects() -> Iterator[None]:
+    """Load without cyclic GC passes, then freeze what was loaded.
+
+    Records hold millions of small objects and no reference cycles: collecting while they
+    are created costs seconds at 10,000 versions, and frozen objects are neither scanned
+    again nor written to by the forked render workers (their pages stay shared).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def object_reader(read: Callable[[str], bytes]) -> Callable[[str], bytes | None]:

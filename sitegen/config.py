@@ -33,7 +33,7 @@ KEYS = (
     "compare",
     "redact",
 )
-URL_RE = re.compile(r"^https?://[^\s\"'<>]+$")
+URL_RE = re.compile(r"^https?://[^\s\"'<>]+\Z")
 
 
 @dataclass(frozen=True)

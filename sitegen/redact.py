@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sitegen.config import SiteConfig
-from sitegen.store.records import FileEntry, Records, RunRecord, VersionRecord
+from sitegen.store.records import Records, RunRecord, VersionRecord
 
 WITHHELD = "[withheld]"
 HIDDEN_URI = "withheld://reference"
@@ -36,15 +36,23 @@ def _scrub(value: Any, config: SiteConfig, prefix: str, withheld: set[str], wher
 def _version(v: VersionRecord, config: SiteConfig, withheld: set[str]) -> VersionRecord:
     files = v.files
     if not config.show_reference_uris and any(f.ref for f in files):
-        files = tuple(
-            FileEntry(f.path, f.sha256, f.size, HIDDEN_URI if f.ref else None) for f in files
-        )
+        files = tuple(f._replace(ref=HIDDEN_URI) if f.ref else f for f in files)
         withheld.add(f"{v.collection}: reference URIs")
-    return dataclasses.replace(
-        v,
-        metadata=_scrub(v.metadata, config, "", withheld, f"{v.collection} metadata"),
-        files=files,
-    )
+    metadata = _scrub(v.metadata, config, "", withheld, f"{v.collection} metadata")
+    if files is v.files and metadata is v.metadata:
+        return v
+    return dataclasses.replace(v, metadata=metadata, files=files)
+
+
+def _history(
+    rows: tuple[Mapping[str, Any], ...], config: SiteConfig, withheld: set[str]
+) -> tuple[Mapping[str, Any], ...]:
+    """Rows are flat and share their keys, so most histories are checked key by key once."""
+    keys = {key for row in rows for key in row}
+    nested = any(isinstance(value, Mapping) for row in rows for value in row.values())
+    if not nested and not any(config.withholds(key) for key in keys):
+        return rows
+    return tuple(_scrub(row, config, "", withheld, "metric history") for row in rows)
 
 
 def _run(r: RunRecord, config: SiteConfig, withheld: set[str]) -> RunRecord:
@@ -65,10 +73,7 @@ def redact(records: Records, config: SiteConfig) -> tuple[Records, tuple[str, ..
     histories = (
         records.histories
         if not config.redact_keys
-        else {
-            rid: tuple(_scrub(row, config, "", withheld, "metric history") for row in rows)
-            for rid, rows in records.histories.items()
-        }
+        else {rid: _history(rows, config, withheld) for rid, rows in records.histories.items()}
     )
     return dataclasses.replace(records, versions=versions, runs=runs, histories=histories), tuple(
         sorted(withheld)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -16,20 +17,20 @@ from tests.helpers import make_files, small_project
 
 
 @pytest.mark.parametrize(
-    "name", ["", "../etc", "a/b", "-lead", "x" * 129, "名前", "a b", "<script>"]
+    "name", ["", "../etc", "a/b", "-lead", "x" * 129, "名前", "a b", "<script>", "ok\n"]
 )
 def test_invalid_artifact_names(name: str) -> None:
     with pytest.raises(InvalidInput, match="invalid artifact name"):
         sitegen.Artifact(name, type="model")
 
 
-@pytest.mark.parametrize("type_", ["Model", "", "a/b", "../x"])
+@pytest.mark.parametrize("type_", ["Model", "", "a/b", "../x", "model\n"])
 def test_invalid_types(type_: str) -> None:
     with pytest.raises(InvalidInput, match="invalid artifact type"):
         sitegen.Artifact("ok", type=type_)
 
 
-@pytest.mark.parametrize("alias", ["latest", "v3", "a b", "", "<b>"])
+@pytest.mark.parametrize("alias", ["latest", "v3", "a b", "", "<b>", "prod\n"])
 def test_invalid_or_reserved_aliases(tmp_path: Path, alias: str) -> None:
     art = sitegen.Artifact("ok", type="model")
     art.add_file(make_files(tmp_path, {"f": "x"}) / "f")
@@ -50,6 +51,9 @@ def test_invalid_or_reserved_aliases(tmp_path: Path, alias: str) -> None:
         "./a",
         "a/%2e%2e/b",
         "a\nb",
+        "a/b\n",
+        "a/.",
+        "x" * 1025,
         "",
     ],
 )
@@ -138,3 +142,32 @@ def test_unknown_reference_names_the_problem(tmp_path: Path) -> None:
         store.artifact("grades:staging")
     with pytest.raises(InvalidInput, match="no collection"):
         store.artifact("missing:latest")
+
+
+def test_quick_path_and_uri_checks_agree_with_the_full_checks() -> None:
+    """The fast paths used while loading big stores accept nothing the full checks reject."""
+    import random
+
+    from sitegen.store.format import (
+        check_reference_uri,
+        entries_digest,
+        is_plain_path,
+        is_plain_uri,
+    )
+
+    rng = random.Random(1)
+    alphabet = 'ab./_- %\\"~:\n\x7f'
+    sha = "a" * 64
+    plain = 0
+    for _ in range(20000):
+        path = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        uri = "s3://" + path
+        if is_plain_path(path):
+            plain += 1
+            assert check_file_path(path) is None, path
+        if is_plain_uri(uri):
+            assert check_reference_uri(uri) is None, uri
+        line = json.dumps([path, sha, 1, uri], ensure_ascii=False, separators=(",", ":"))
+        expected = hashlib.sha256((line + "\n").encode()).hexdigest()
+        assert entries_digest([(path, sha, 1, uri)]) == expected
+    assert plain > 1000

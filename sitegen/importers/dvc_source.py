@@ -22,7 +22,7 @@ from sitegen.importers.common import ImportPlan, iso_from_text, safe_join
 from sitegen.store.reader import parse_yaml
 
 GIT_TIMEOUT = 60
-MD5_RE = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
+MD5_RE = re.compile(r"^[0-9a-f]{32}(\.dir)?\Z")
 
 
 def git(src: Path, *args: str) -> bytes | None:

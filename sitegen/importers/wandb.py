@@ -44,7 +44,7 @@ from sitegen.importers.wandb_manifest import Entry, manifest_digest, read_manife
 from sitegen.store.format import TYPE_RE, VERSION_RE, check_alias
 from sitegen.store.reader import parse_yaml
 
-RUN_DIR_RE = re.compile(r"^(?:offline-)?run-\d{8}_\d{6}-(?P<id>.+)$")
+RUN_DIR_RE = re.compile(r"^(?:offline-)?run-\d{8}_\d{6}-(?P<id>.+)\Z")
 PLAIN_FILES = ("config.yaml", "wandb-summary.json", "wandb-metadata.json")
 OFFLINE_HINT = (
     "wandb writes these files when it talks to a server (online, or `wandb sync`); an offline "

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -22,15 +22,15 @@ OBJECTS = "objects/sha256"
 EVENTS = "events"
 EVENT_DIGITS = 12
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-VERSION_RE = re.compile(r"^v(0|[1-9][0-9]{0,8})$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+VERSION_RE = re.compile(r"^v(0|[1-9][0-9]{0,8})\Z")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 REF_RE = re.compile(
     r"^(?P<type>[a-z0-9][a-z0-9._-]{0,63}/)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})"
-    r"(?::(?P<tag>[A-Za-z0-9][A-Za-z0-9._-]{0,63}))?$"
+    r"(?::(?P<tag>[A-Za-z0-9][A-Za-z0-9._-]{0,63}))?\Z"
 )
 LATEST = "latest"
 
@@ -77,6 +77,8 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 
 def check_file_path(path: object) -> str | None:
     """Why a manifest path is unsafe, or None. Paths are untrusted input."""
+    if isinstance(path, str) and is_plain_path(path):
+        return None
     if not isinstance(path, str) or not path:
         return f"invalid file path {path!r}: must be a non-empty string"
     reasons = [
@@ -107,7 +109,7 @@ def casefold_collisions(paths: Iterable[str]) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     clashes: list[tuple[str, str]] = []
     for path in sorted(paths):
-        folded = fold_path(path)
+        folded = path.lower() if path.isascii() else fold_path(path)
         if folded in seen:
             clashes.append((seen[folded], path))
         else:
@@ -132,16 +134,113 @@ def content_digest(files: Mapping[str, Mapping[str, Any]]) -> str:
     newline in a name cannot make two different file sets hash alike). Only content counts
     (like W&B's manifest digest): the same files logged again are the same version.
     """
-    lines = []
-    for path in sorted(files):
-        entry = files[path]
-        item = [path, entry["sha256"], entry["size"], entry.get("ref") or None]
-        lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return entries_digest(
+        [(path, e["sha256"], e["size"], e.get("ref") or None) for path, e in sorted(files.items())]
+    )
+
+
+def entries_digest(entries: Sequence[tuple[str, str, Any, str | None]]) -> str:
+    """:func:`content_digest` of ``(path, sha256, size, ref)`` tuples already sorted by path."""
+    if _all_plain(entries):
+        return _plain_digest(entries)
+    lines = [_DIGEST_LINE.encode(list(entry)) + "\n" for entry in entries]
     return sha256_hex("".join(lines).encode("utf-8"))
+
+
+def _plain_digest(entries: Sequence[tuple[str, str, Any, str | None]]) -> str:
+    lines = [
+        f'["{p}","{s}",{n},null]\n' if r is None else f'["{p}","{s}",{n},"{r}"]\n'
+        for p, s, n, r in entries
+    ]
+    return sha256_hex("".join(lines).encode("utf-8"))
+
+
+_DIGEST_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Paths and URIs that are safe at a glance (plain ASCII, nothing JSON would escape), checked in
+# bulk, one regex over many values joined by newlines; anything else takes the full check.
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9_+=,@~ ./-]+(?:\n[A-Za-z0-9_+=,@~ ./-]+)*")
+_URI = r"[A-Za-z][A-Za-z0-9+.-]*://[!#-\[\]-~]+"
+_PLAIN_URI_RE = re.compile(f"{_URI}(?:\n{_URI})*")
+_NOT_HEX = str.maketrans("", "", "0123456789abcdef")
+
+
+def is_plain_path(path: str) -> bool:
+    """A path that passes :func:`check_file_path` at a glance (the common case)."""
+    return _plain_paths([path])
+
+
+def is_plain_uri(uri: str) -> bool:
+    """A reference URI that passes :func:`check_reference_uri` at a glance."""
+    return _each_line_matches(_PLAIN_URI_RE, [uri], 2048)
+
+
+def _each_line_matches(pattern: re.Pattern[str], items: Sequence[str], limit: int) -> bool:
+    """One regex over all items joined by newlines; none may contain a newline itself."""
+    if not items:
+        return True
+    joined = "\n".join(items)
+    return (
+        max(map(len, items)) <= limit
+        and joined.count("\n") == len(items) - 1
+        and pattern.fullmatch(joined) is not None
+    )
+
+
+def _plain_paths(paths: Sequence[str]) -> bool:
+    """Plain paths: printable ASCII that JSON does not escape, relative, no empty, '.' or
+    '..' segment, at most 1024 bytes."""
+    if not paths or not _each_line_matches(_PLAIN_PATH_RE, paths, 1024):
+        return False
+    joined = "\n".join(paths)
+    return (
+        joined[0] not in "./"
+        and joined[-1] != "/"
+        and not any(bad in joined for bad in ("/.", "//", "\n.", "\n/", "/\n"))
+    )
+
+
+def _all_sha256(shas: Sequence[str]) -> bool:
+    return all(len(s) == 64 for s in shas) and not "".join(shas).translate(_NOT_HEX)
+
+
+def _all_plain(entries: Sequence[tuple[Any, Any, Any, Any]]) -> bool:
+    paths = [e[0] for e in entries]
+    shas = [e[1] for e in entries]
+    refs = [e[3] for e in entries if e[3] is not None]
+    return (
+        bool(entries)
+        and all(type(x) is str for x in (*paths, *shas, *refs))
+        and all(type(e[2]) is int for e in entries)
+        and _plain_paths(paths)
+        and _all_sha256(shas)
+        and _each_line_matches(_PLAIN_URI_RE, refs, 2048)
+    )
+
+
+def plain_files(
+    files: Mapping[Any, Any],
+) -> tuple[list[tuple[str, str, int, str | None]], str] | None:
+    """A manifest's ``files`` as sorted ``(path, sha256, size, ref)`` and their content
+    digest, when every entry is plain.
+
+    Checked in bulk (one regex over all paths, one over all digests, one over all URIs): that
+    is what makes loading 10,000 manifests of 50 files fast. None means: check each entry.
+    """
+    items = sorted(files.items(), key=lambda item: str(item[0]))
+    if not items or not all(type(p) is str and type(e) is dict for p, e in items):
+        return None
+    entries = [(p, e.get("sha256"), e.get("size"), e.get("ref")) for p, e in items]
+    if not _all_plain(entries) or not all(e[2] >= 0 for e in entries):
+        return None
+    if len({e[0].lower() for e in entries}) != len(entries):
+        return None
+    return entries, _plain_digest(entries)
 
 
 def check_reference_uri(uri: object) -> str | None:
     """Why a reference URI is unusable, or None: it needs a scheme and no control characters."""
+    if isinstance(uri, str) and is_plain_uri(uri):
+        return None
     if (
         not isinstance(uri, str)
         or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", uri)

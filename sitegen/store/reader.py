@@ -121,7 +121,7 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            rows.append(_json_line(line))
         except json.JSONDecodeError as exc:
             problems.append(
                 Problem(
@@ -132,6 +132,18 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
                 )
             )
     return Raw(key, backend.display(key), text, rows)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _json_line(line: str) -> Any:
+    """``json.loads(line)`` without its per-call overhead (histories have many lines)."""
+    text = line.strip(" \t\r\n")
+    value, end = _DECODER.raw_decode(text)
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def read_yaml(backend: Backend, key: str, problems: list[Problem]) -> Raw:

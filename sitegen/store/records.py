@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.errors import Problem
 from sitegen.store.consistency import check_cycles, check_lineage_refs, check_log_against_files
@@ -23,17 +23,19 @@ from sitegen.store.format import (
     check_reference_uri,
     check_run_id,
     check_type,
-    content_digest,
+    entries_digest,
+    plain_files,
     sha256_hex,
 )
 from sitegen.store.reader import Raw, RawStore
 
 RUN_STATUSES = frozenset({"running", "finished", "failed", "crashed"})
-REF_RE = re.compile(r"^([a-z0-9][a-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*):v(0|[1-9][0-9]*)$")
+REF_RE = re.compile(r"^([a-z0-9][a-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*):v(0|[1-9][0-9]*)\Z")
 
 
-@dataclass(frozen=True)
-class FileEntry:
+class FileEntry(NamedTuple):
+    """One file of a version (a named tuple: there are millions in a big store)."""
+
     path: str
     sha256: str
     size: int
@@ -213,12 +215,10 @@ def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> Versio
             warning=True,
         )
         return None
-    files = _check_files(c, data.get("files"))
-    if files is None:
+    checked = _check_files(c, data.get("files"))
+    if checked is None:
         return None
-    digest = content_digest(
-        {f.path: {"sha256": f.sha256, "size": f.size, "ref": f.ref} for f in files}
-    )
+    files, digest = checked
     if data.get("digest") != digest:
         c.fail(
             f"'digest' does not match the files: recorded {data.get('digest')!r}, computed {digest}",
@@ -247,24 +247,18 @@ def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> Versio
     )
 
 
-def _check_files(c: _Checker, files: Any) -> tuple[FileEntry, ...] | None:
+def _check_files(c: _Checker, files: Any) -> tuple[tuple[FileEntry, ...], str] | None:
+    """The entries, sorted by path, and their content digest; None when any is invalid."""
     if not isinstance(files, dict):
         c.fail("'files' must be an object of path -> {sha256, size}", "files")
         return None
+    plain = plain_files(files)
+    if plain is not None:
+        return tuple(FileEntry(*entry) for entry in plain[0]), plain[1]
     entries: list[FileEntry] = []
     ok = True
     for path, entry in sorted(files.items()):
-        why = check_file_path(path)
-        if why is None and not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("sha256"), str)
-            and SHA256_RE.match(entry["sha256"])
-        ):
-            why = f"file {path!r} needs a 'sha256' of 64 lowercase hex digits"
-        if why is None and not (type(entry.get("size")) is int and entry["size"] >= 0):
-            why = f"file {path!r} needs a non-negative integer 'size'"
-        if why is None and entry.get("ref") is not None:
-            why = check_reference_uri(entry.get("ref"))
+        why = _file_entry_problem(path, entry)
         if why is not None:
             c.fail(
                 why,
@@ -283,7 +277,22 @@ def _check_files(c: _Checker, files: Any) -> tuple[FileEntry, ...] | None:
             second,
         )
         ok = False
-    return tuple(entries) if ok else None
+    return (tuple(entries), entries_digest(entries)) if ok else None
+
+
+def _file_entry_problem(path: Any, entry: Any) -> str | None:
+    why = check_file_path(path)
+    if why is None and not (
+        isinstance(entry, dict)
+        and isinstance(entry.get("sha256"), str)
+        and SHA256_RE.match(entry["sha256"])
+    ):
+        why = f"file {path!r} needs a 'sha256' of 64 lowercase hex digits"
+    if why is None and not (type(entry.get("size")) is int and entry["size"] >= 0):
+        why = f"file {path!r} needs a non-negative integer 'size'"
+    if why is None and entry.get("ref") is not None:
+        why = check_reference_uri(entry.get("ref"))
+    return why
 
 
 def check_run(raw: Raw, state: LogState, problems: list[Problem]) -> RunRecord | None:
