@@ -12,20 +12,21 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import jinja2
 
-from sitegen import __version__
+from sitegen import __version__, statcache
 from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor_assets
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import Problem, SitegenError, errors_only
 from sitegen.integrity import seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
-from sitegen.pages import Planned, SiteInfo, plan_site, published_files
+from sitegen.pages import Page, Planned, SiteInfo, plan_site, published_files
 from sitegen.redact import redact
 from sitegen.render import (
     context_fingerprint,
@@ -104,16 +105,17 @@ def _build(options: BuildOptions) -> BuildReport:
         results = render_all(planned, staging, options, salt, config.theme_dir)
         write_extras(staging, project, config, options, read_object)
         write_build_manifest(
-            staging, {"sitegen": __version__, "salt": salt}, {u: f for u, f, _ in results}
+            staging, {"sitegen": __version__, "salt": salt}, {r.url: r.recorded for r in results}
         )
-        seal_site(staging, audit[1], {u: f.split(":")[1] for u, f, _ in results})
+        seal_site(staging, audit[1], {r.url: r.recorded.split(":")[1] for r in results})
         swap_into_place(staging, options.out)
     except BaseException:
         discard(staging)
         raise
+    statcache.save(options.out, {r.url: (r.identity, r.recorded.split(":")[1]) for r in results})
     if options.zip_path is not None:
         write_zip(options.out, options.zip_path)
-    rendered = sum(1 for _, _, fresh in results if fresh)
+    rendered = sum(1 for r in results if r.fresh)
     return BuildReport(
         options.out,
         len(results),
@@ -202,57 +204,94 @@ class _Job:
     staging: Path
     previous_out: Path
     previous: dict[str, str]
+    identities: dict[str, tuple[statcache.Identity, str]]
     salt: str
     theme_dir: Path | None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One output of a build: its recorded ``fingerprint:sha256`` and whether it was rendered."""
+
+    url: str
+    recorded: str
+    fresh: bool
+    identity: statcache.Identity | None
 
 
 _JOB: _Job | None = None
 _ENV: jinja2.Environment | None = None
 
 
-def _render_range(bounds: tuple[int, int]) -> list[tuple[str, str, bool]]:
+def _render_range(bounds: tuple[int, int]) -> list[Rendered]:
     """Build and render (or reuse) planned[start:stop]; in a forked worker or in-process."""
+    assert _JOB is not None
+    out: list[Rendered] = []
+    for group in _JOB.planned[bounds[0] : bounds[1]]:
+        if group.key is None:
+            out.extend(_by_context(group))
+            continue
+        fingerprint = hashlib.sha256(f"{_JOB.salt}\0{group.key()}".encode()).hexdigest()
+        reused = _reuse(group.urls, fingerprint)
+        out.extend(
+            reused if reused is not None else map(_write_page, group.build(), repeat(fingerprint))
+        )
+    return out
+
+
+def _by_context(group: Planned) -> list[Rendered]:
+    """Pages without an input key: fingerprinted by their whole context once built."""
+    assert _JOB is not None
+    out = []
+    for page in group.build():
+        fingerprint = context_fingerprint(_JOB.salt, page)
+        reused = _reuse((page.url,), fingerprint)
+        out.extend(reused if reused is not None else [_write_page(page, fingerprint)])
+    return out
+
+
+def _write_page(page: Page, fingerprint: str) -> Rendered:
     global _ENV
     assert _JOB is not None
     if _ENV is None:
         _ENV = make_environment(_JOB.theme_dir)
-    out = []
-    for page in (p for group in _JOB.planned[bounds[0] : bounds[1]] for p in group.build()):
-        fingerprint = context_fingerprint(_JOB.salt, page)
-        reused = _reuse(page.url, fingerprint)
-        if reused is not None:
-            out.append((page.url, reused, False))
-            continue
-        data = render_page(_ENV, page)
-        write_file(_JOB.staging, page.url, data)
-        out.append((page.url, f"{fingerprint}:{hashlib.sha256(data).hexdigest()}", True))
-    return out
+    data = render_page(_ENV, page)
+    write_file(_JOB.staging, page.url, data)
+    recorded = f"{fingerprint}:{hashlib.sha256(data).hexdigest()}"
+    return Rendered(page.url, recorded, True, statcache.identity(_JOB.staging / page.url))
 
 
-def _reuse(url: str, fingerprint: str) -> str | None:
-    """Link the previous page into the new site if its inputs and its bytes are unchanged.
+def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
+    """Link the previous pages into the new site if their inputs and their bytes are unchanged.
 
-    The old file is re-hashed, so a page edited in place is rendered again, never re-sealed.
+    A page edited in place no longer matches its recorded sha256 (see :mod:`sitegen.statcache`),
+    so it is rendered again, never re-sealed.
     """
     assert _JOB is not None
-    recorded = _JOB.previous.get(url, "")
-    old = _JOB.previous_out / url
-    if not recorded.startswith(fingerprint + ":") or not old.is_file():
-        return None
-    if f"{fingerprint}:{hashlib.sha256(old.read_bytes()).hexdigest()}" != recorded:
-        return None
-    link_or_copy(old, _JOB.staging, url)
-    return recorded
+    found = []
+    for url in urls:
+        recorded = _JOB.previous.get(url, "")
+        if not recorded.startswith(fingerprint + ":"):
+            return None
+        old = _JOB.previous_out / url
+        if statcache.intact(old, recorded.split(":")[1], _JOB.identities.get(url)) is None:
+            return None
+        found.append((url, old, recorded))
+    rows = []
+    for url, old, recorded in found:
+        link_or_copy(old, _JOB.staging, url)
+        rows.append(Rendered(url, recorded, False, statcache.identity(_JOB.staging / url)))
+    return rows
 
 
 def render_all(
     planned: list[Planned], staging: Path, options: BuildOptions, salt: str, theme_dir: Path | None
-) -> list[tuple[str, str, bool]]:
+) -> list[Rendered]:
     global _JOB, _ENV
-    _JOB, _ENV = (
-        _Job(planned, staging, options.out, read_build_manifest(options.out), salt, theme_dir),
-        None,
-    )
+    previous = read_build_manifest(options.out)
+    identities = statcache.load(options.out) if previous else {}
+    _JOB = _Job(planned, staging, options.out, previous, identities, salt, theme_dir)
+    _ENV = None
     jobs = options.jobs or (os.cpu_count() or 1)
     chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
     pages = sum(len(p.urls) for p in planned)

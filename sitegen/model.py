@@ -65,6 +65,7 @@ class Collection:
 class Run:
     record: RunRecord
     history: tuple[Mapping[str, Any], ...]
+    history_sha256: str = ""
 
     @property
     def id(self) -> str:
@@ -188,7 +189,7 @@ def build_model(records: Records, config: SiteConfig, withheld: tuple[str, ...] 
         for coll, versions in sorted(by_collection.items())
     )
     runs = tuple(
-        Run(r, records.histories.get(r.id, ()))
+        Run(r, records.histories.get(r.id, ()), records.history_sha256.get(r.id, ""))
         for r in sorted(records.runs, key=lambda r: (r.started_at, r.id), reverse=True)
     )
     return Project(

@@ -228,3 +228,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--regen-golden", action="store_true", help="rewrite tests/golden from the current build"
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _build_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds record page identities outside the site; keep the tests' records out of ~/.cache."""
+    os.environ.setdefault("SITEGEN_BUILD_CACHE", str(tmp_path_factory.mktemp("build-cache")))

@@ -69,7 +69,7 @@ def test_rebuild_renders_only_what_changed(store: Path, tmp_path: Path) -> None:
     assert first.rendered == first.pages and again.rendered == 0
     log_version(store, "grades", {"grades.csv": "a,b\n9,9\n"}, tmp_path)
     third = build(BuildOptions(store, out))
-    assert 0 < third.rendered < third.pages // 2 + 5
+    assert 0 < third.rendered < third.pages  # the latest alias moved: v1 and its panels too
     assert (out / "artifacts/dataset/grades/v2/index.html").is_file()
     fresh = tmp_path / "fresh"
     build(BuildOptions(store, fresh))

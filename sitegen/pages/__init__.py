@@ -22,7 +22,15 @@ from sitegen.pages.collection import (
 )
 from sitegen.pages.common import Page, SiteInfo, data_script, run_url, version_data_url, version_url
 from sitegen.pages.compare import any_page, pair_page, pair_url, version_script, version_script_url
-from sitegen.pages.lineage import lineage_pages, node_details, panel
+from sitegen.pages.keys import (
+    graph_key,
+    node_digests,
+    run_digest,
+    run_key,
+    site_key,
+    version_group_key,
+)
+from sitegen.pages.lineage import lineage_pages, node_details, panel, panel_graph
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
 from sitegen.verify import VerifyReport
@@ -35,11 +43,29 @@ class Planned:
     """Pages known by URL now and built later, in the worker that renders them.
 
     Building contexts lazily keeps the parent small and spreads the plan work over the
-    render processes (they are forked, so the closures need no pickling).
+    render processes (they are forked, so the closures need no pickling). ``key``, when
+    given, digests every input of these pages (see :mod:`sitegen.pages.keys`): an
+    incremental build whose recorded key matches skips building them at all.
     """
 
     urls: tuple[str, ...]
     build: Callable[[], list[Page]]
+    key: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class _Lineage:
+    graph: Graph
+    details: dict[str, Any]
+    base: str
+    runs: dict[str, str]
+    nodes: dict[str, str]
+
+    def panel(self, url: str, centre: str) -> dict[str, Any]:
+        return panel(self.details, self.graph, url, centre)
+
+    def key(self, centre: str) -> str:
+        return graph_key(*panel_graph(self.graph, centre), self.nodes)
 
 
 def _ready(*pages: Page) -> Planned:
@@ -65,14 +91,17 @@ def plan_site(
         planned.append(_ready(audit_page(site, project, *audit)))
     graph, details = build_graph(project), node_details(project)
     planned.append(_ready(*lineage_pages(site, graph, details)))
-    lineage = (graph, details)
+    runs = {run.id: run_digest(run) for run in project.runs}
+    lineage = _Lineage(graph, details, site_key(site, project), runs, node_digests(details))
     for collection in project.collections:
         planned.extend(collection_plan(site, project, collection, config, read, lineage))
     known = {v.ref for c in project.collections for v in c.versions}
     for run in project.runs:
         planned.append(
             Planned(
-                (run_url(run.id),), partial(_run_pages, site, project, run, config, known, lineage)
+                (run_url(run.id),),
+                partial(_run_pages, site, project, run, config, known, lineage),
+                partial(_run_key, run, known, lineage),
             )
         )
     check_unique([url for p in planned for url in p.urls])
@@ -85,10 +114,14 @@ def _run_pages(
     run: Run,
     config: SiteConfig,
     known: set[str],
-    lineage: tuple[Graph, dict[str, Any]],
+    lineage: _Lineage,
 ) -> list[Page]:
-    neighbourhood = panel(lineage[1], lineage[0], run_url(run.id), run_id(run.id))
+    neighbourhood = lineage.panel(run_url(run.id), run_id(run.id))
     return [run_page(site, project, run, config, known, neighbourhood)]
+
+
+def _run_key(run: Run, known: set[str], lineage: _Lineage) -> str:
+    return run_key(lineage.base, run, lineage.runs, known, lineage.key(run_id(run.id)))
 
 
 def collection_plan(
@@ -97,7 +130,7 @@ def collection_plan(
     collection: Collection,
     config: SiteConfig,
     read: ReadObject | None,
-    lineage: tuple[Graph, dict[str, Any]],
+    lineage: _Lineage,
 ) -> list[Planned]:
     planned = [_ready(collection_page(site, project, collection))]
     if len(collection.versions) > 1:
@@ -114,8 +147,15 @@ def collection_plan(
                 pair_url(collection.ref, collection.versions[index - 1].record.version, number)
             )
         build = partial(_version_pages, site, project, collection, index, config, read, lineage)
-        planned.append(Planned(tuple(urls), build))
+        planned.append(
+            Planned(tuple(urls), build, partial(_version_key, collection, index, lineage))
+        )
     return planned
+
+
+def _version_key(collection: Collection, index: int, lineage: _Lineage) -> str:
+    centre = version_id(collection.versions[index].ref)
+    return version_group_key(lineage.base, collection, index, lineage.runs, lineage.key(centre))
 
 
 def _version_pages(
@@ -125,13 +165,11 @@ def _version_pages(
     index: int,
     config: SiteConfig,
     read: ReadObject | None,
-    lineage: tuple[Graph, dict[str, Any]],
+    lineage: _Lineage,
 ) -> list[Page]:
     v = collection.versions[index]
     body = version_body(project, collection, index)
-    neighbourhood = panel(
-        lineage[1], lineage[0], version_url(collection.ref, v.record.version), version_id(v.ref)
-    )
+    neighbourhood = lineage.panel(version_url(collection.ref, v.record.version), version_id(v.ref))
     pages = [
         version_page(site, project, collection, index, config, neighbourhood),
         version_data(collection, index, body),

@@ -146,13 +146,19 @@ def lineage_pages(site: SiteInfo, graph: Graph, details: Mapping[str, Any]) -> l
     return pages
 
 
-def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> dict[str, Any]:
-    """Neighbourhood data for a version or run page: depth and direction chosen in the browser."""
+def panel_graph(graph: Graph, centre: str) -> tuple[Graph, int]:
+    """The neighbourhood a page's panel shows, and its depth (less around hubs)."""
     depth = PANEL_DEPTH
     sub = neighbourhood(graph, centre, depth, "both")
     while depth > 1 and len(sub.nodes) > PANEL_NODE_LIMIT:  # a hub: keep its page light
         depth -= 1
         sub = neighbourhood(graph, centre, depth, "both")
+    return sub, depth
+
+
+def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> dict[str, Any]:
+    """Neighbourhood data for a version or run page: depth and direction chosen in the browser."""
+    sub, depth = panel_graph(graph, centre)
     return {
         "payload": graph_payload(details, sub, url, centre),
         "edges": edge_rows(sub, url, 500),
@@ -161,4 +167,4 @@ def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> di
     }
 
 
-__all__ = ["build_graph", "lineage_pages", "node_details", "panel"]
+__all__ = ["build_graph", "lineage_pages", "node_details", "panel", "panel_graph"]

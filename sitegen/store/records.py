@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sitegen.errors import Problem
@@ -111,6 +111,7 @@ class Records:
     events: tuple[Event, ...]
     state: LogState
     problems: tuple[Problem, ...]
+    history_sha256: Mapping[str, str] = field(default_factory=dict)
 
 
 def line_of(text: str, *keys: str) -> int | None:
@@ -182,6 +183,7 @@ def check_records(raw: RawStore) -> Records:
         raw.events,
         state,
         tuple(problems),
+        {h.key.split("/")[1]: sha256_hex(h.text.encode("utf-8")) for h in raw.histories},
     )
 
 

@@ -1,0 +1,91 @@
+"""Input keys: what a version's or a run's pages are rendered from, digested without rendering.
+
+An incremental build skips a page group whose key is unchanged, so the key must cover every
+input of its pages: the site-wide facts (:func:`site_key`; the theme, config and sitegen
+version are in the build salt), the version and its neighbours, the runs that produced or
+used them, and the lineage neighbourhood shown in the page's panel. A missing input would
+leave a stale page; ``tests/test_incremental.py`` compares incremental builds against full
+ones after each kind of store change to catch exactly that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sitegen.lineage import Graph
+from sitegen.model import Collection, Project, Run
+from sitegen.pages.common import SiteInfo
+
+
+def digest(*parts: Any) -> str:
+    """sha256 of the parts' reprs: only str, int, None and tuples of them go in."""
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def site_key(site: SiteInfo, project: Project) -> str:
+    """Facts every page may show; the build stamp is left out (only the overview shows it)."""
+    facts = dataclasses.replace(site, stamp="")
+    return digest(repr(facts), project.name, repr(project.metrics), project.withheld)
+
+
+def run_digest(run: Run) -> str:
+    """A run as pages see it: its (redacted) record and the raw history it was read from."""
+    fields = {**dataclasses.asdict(run.record), "display": ""}  # where it was read from
+    record = json.dumps(fields, sort_keys=True, default=str)
+    return digest(record, run.history_sha256, len(run.history))
+
+
+def node_digests(details: Mapping[str, Any]) -> dict[str, str]:
+    """Per lineage node, a digest of the facts its panel entry shows."""
+    return {
+        node: hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+        for node, facts in details.items()
+    }
+
+
+def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str]) -> str:
+    """A lineage neighbourhood: its depth, its nodes (with their facts) and edges."""
+    return digest(
+        depth,
+        tuple((repr(sub.nodes[n]), nodes.get(n, "")) for n in sorted(sub.nodes)),
+        tuple(sorted(repr(e) for e in sub.edges)),
+    )
+
+
+def version_group_key(
+    base: str,
+    collection: Collection,
+    index: int,
+    runs: Mapping[str, str],
+    neighbourhood: str,
+) -> str:
+    """The version page, its data files and the pair page with its predecessor."""
+    versions = collection.versions
+    around = tuple(
+        (v.record.manifest_sha256, v.aliases, v.producer, v.consumers, v.size)
+        for v in versions[max(0, index - 1) : index + 2]
+    )
+    related = {v.producer for v in versions[max(0, index - 1) : index + 1]}
+    related.update(versions[index].consumers)
+    used = tuple((r, runs.get(r, "")) for r in sorted(r for r in related if r))
+    return digest(
+        base,
+        collection.ref,
+        repr(collection.info),
+        index,
+        len(versions),
+        around,
+        used,
+        neighbourhood,
+    )
+
+
+def run_key(
+    base: str, run: Run, runs: Mapping[str, str], known: set[str], neighbourhood: str
+) -> str:
+    refs = run.record.inputs + run.record.outputs
+    return digest(base, runs[run.id], tuple(ref in known for ref in refs), neighbourhood)

@@ -1,0 +1,86 @@
+"""Which pages of the previous site are intact, known without re-reading them.
+
+An incremental build reuses a page only if its file still holds the bytes the last build
+wrote (a page edited in place must be rendered again, never re-sealed). Re-hashing every
+page costs seconds on a big site, so the last build also records each file's identity,
+``(inode, size, mtime_ns)``, next to its sha256; a file whose identity is unchanged is
+taken as intact, like ``git status`` and ``make`` do. Anything else is re-hashed.
+
+The record lives outside the site (the site stays byte-for-byte reproducible), under
+``$SITEGEN_BUILD_CACHE``, else ``$XDG_CACHE_HOME/sitegen/builds`` (``~/.cache/…``), one file
+per output directory. ``SITEGEN_BUILD_CACHE=off`` switches it off; deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+CACHE_ENV = "SITEGEN_BUILD_CACHE"
+
+Identity = tuple[int, int, int]
+
+
+def cache_file(out: Path) -> Path | None:
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None and configured.strip().lower() in {"", "off", "0", "no", "false"}:
+        return None
+    if configured:
+        base = Path(configured).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "sitegen" / "builds"
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:32]
+    return base / f"{key}.json"
+
+
+def identity(path: Path) -> Identity | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def load(out: Path) -> dict[str, tuple[Identity, str]]:
+    """URL -> (identity, sha256) as recorded by the last build into ``out``; {} when unknown."""
+    path = cache_file(out)
+    try:
+        data = json.loads(path.read_text("utf-8")) if path else {}
+        return {url: ((e[0], e[1], e[2]), e[3]) for url, e in data.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        return {}
+
+
+def save(out: Path, entries: Mapping[str, tuple[Identity | None, str]]) -> None:
+    """Best effort: a cache that cannot be written only makes the next build slower."""
+    path = cache_file(out)
+    if path is None:
+        return
+    data = {url: [*ident, sha] for url, (ident, sha) in entries.items() if ident is not None}
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(json.dumps(data, separators=(",", ":")), "utf-8")
+        os.replace(temp, path)
+    with contextlib.suppress(OSError):
+        temp.unlink(missing_ok=True)
+
+
+def intact(path: Path, sha256: str, recorded: tuple[Identity, str] | None) -> Identity | None:
+    """The file's identity when it holds bytes hashing to ``sha256``, else None."""
+    current = identity(path)
+    if current is None:
+        return None
+    if recorded is not None and recorded == (current, sha256):
+        return current
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return current if hashlib.sha256(data).hexdigest() == sha256 else None
