@@ -49,6 +49,17 @@ def history_metrics(history: Sequence[Mapping[str, Any]]) -> list[str]:
     return sorted(names)
 
 
+def columns(points: Sequence[tuple[int, float]], **fields: str) -> dict[str, Any]:
+    """One data row holding the steps and values as parallel arrays (see :func:`FLATTEN`).
+
+    Three times smaller than a row per point, which matters with thousands of steps inline.
+    """
+    return {**fields, "step": [s for s, _ in points], "value": [v for _, v in points]}
+
+
+FLATTEN = [{"flatten": ["step", "value"]}]  # parallel arrays -> one row per point
+
+
 def line_spec(
     metric: str, points: Sequence[tuple[int, float]], title: str = "", x_title: str = "step"
 ) -> dict[str, Any]:
@@ -58,7 +69,8 @@ def line_spec(
         "title": title or metric,
         "width": "container",
         "height": 220,
-        "data": {"values": [{"step": s, "value": v} for s, v in points]},
+        "data": {"values": [columns(points)]},
+        "transform": FLATTEN,
         "mark": {"type": "line", "point": len(points) <= POINT_MARKS_UP_TO, "tooltip": True},
         "encoding": {
             "x": {

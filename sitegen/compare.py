@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sitegen.charts import downsample
+from sitegen.charts import FLATTEN, columns, downsample
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, display_value, flatten_values
 from sitegen.model import Project, Version
@@ -225,39 +225,36 @@ def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]
         for key in run.metric_names:
             shared[key] = shared.get(key, 0) + 1
     for metric in sorted(k for k, n in shared.items() if n >= 2):
-        values = [
-            {"step": s, "value": val, "version": label}
-            for label, run in runs
-            for s, val in downsample(run.series(metric), MAX_CURVE_POINTS)
-        ]
-        if values:
+        lines = [(label, downsample(run.series(metric), MAX_CURVE_POINTS)) for label, run in runs]
+        if any(points for _, points in lines):
             charts.append(
                 {
                     "metric": metric,
-                    "spec": overlay_spec(metric, values),
-                    "table": curve_table(values),
+                    "points": sum(len(points) for _, points in lines),
+                    "spec": overlay_spec(metric, lines),
+                    "table": curve_table(lines),
                 }
             )
     return charts
 
 
-def curve_table(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def curve_table(lines: list[tuple[str, list[tuple[int, float]]]]) -> list[dict[str, Any]]:
     """A sample of each version's curve (at most CURVE_TABLE_ROWS points) for no-JS readers."""
     rows: list[dict[str, Any]] = []
-    for label in dict.fromkeys(v["version"] for v in values):
-        points = [v for v in values if v["version"] == label]
+    for label, points in lines:
         stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
-        rows.extend(points[::stride])
+        rows.extend({"step": s, "value": v, "version": label} for s, v in points[::stride])
     return rows
 
 
-def overlay_spec(metric: str, values: list[dict[str, Any]]) -> dict[str, Any]:
+def overlay_spec(metric: str, lines: list[tuple[str, list[tuple[int, float]]]]) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": metric,
         "width": "container",
         "height": 220,
-        "data": {"values": values},
+        "data": {"values": [columns(points, version=label) for label, points in lines if points]},
+        "transform": FLATTEN,
         "mark": {"type": "line", "tooltip": True},
         "encoding": {
             "x": {"field": "step", "type": "quantitative"},

@@ -9,15 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
-from markupsafe import Markup
 
+from sitegen import cells
 from sitegen.errors import Problem, SitegenError
-from sitegen.pages.common import Page, human_size, parse_time
+from sitegen.filters import filesize, fmtnum, short, timefmt, tojson_script
+from sitegen.pages.common import Page
 
 
 def default_theme_dir() -> Path:
@@ -27,45 +26,6 @@ def default_theme_dir() -> Path:
         if (candidate / "base.html").is_file():
             return candidate
     raise FileNotFoundError("sitegen's default theme is missing from the installation")
-
-
-def tojson_script(value: Any) -> Markup:
-    """JSON safe inside ``<script type="application/json">``: no ``</script>``, no ``<!--``."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    for raw, escaped in (
-        ("&", "\\u0026"),
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(raw, escaped)
-    return Markup(text)
-
-
-def filesize(value: Any) -> str:
-    return human_size(value) if isinstance(value, int) else "—"
-
-
-def fmtnum(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.4g}"
-
-
-def timefmt(value: Any) -> str:
-    parsed = parse_time(value) if isinstance(value, str) else None
-    if parsed is None:
-        return str(value or "—")
-    return datetime.strftime(parsed, "%Y-%m-%d %H:%M UTC")
-
-
-def short(value: Any) -> str:
-    return str(value or "")[:12]
 
 
 def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
@@ -88,6 +48,7 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
     env.filters.update(
         tojson_script=tojson_script, filesize=filesize, fmtnum=fmtnum, timefmt=timefmt, short=short
     )
+    env.globals["h"] = cells
     return env
 
 

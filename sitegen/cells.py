@@ -1,0 +1,83 @@
+"""Table cells written in Python: the markup of the macros of the same names, much faster.
+
+Big pages have thousands of cells (a run's metric tables, a version's files, comparison
+rows) and a Jinja macro call costs ~15 µs; these cost ~1 µs. Templates reach them as
+``h.metric_cell(...)`` and so on; ``partials/macros.html`` keeps macros with the same
+output for theme authors. Every value from the store is escaped here, as autoescape would.
+"""
+
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from sitegen.filters import fmtnum, short, timefmt
+
+MUTED_DASH = Markup('<span class="muted">—</span>')
+
+STATE_MARKS = {
+    "changed": Markup(
+        '<span class="mark" aria-hidden="true">~</span><span class="visually-hidden">changed: </span>'
+    ),
+    "added": Markup(
+        '<span class="mark" aria-hidden="true">+</span><span class="visually-hidden">added: </span>'
+    ),
+    "removed": Markup(
+        '<span class="mark" aria-hidden="true">\u2212</span><span class="visually-hidden">removed</span>'
+    ),
+    "renamed": Markup(
+        '<span class="mark" aria-hidden="true">→</span><span class="visually-hidden">renamed: </span>'
+    ),
+    "missing": Markup(
+        '<span class="mark" aria-hidden="true">—</span><span class="visually-hidden">missing</span>'
+    ),
+}
+
+
+def _is_number(value: Any) -> bool:
+    """Jinja's ``value is number and value is not boolean``."""
+    return isinstance(value, Number) and value is not True and value is not False
+
+
+def sort_value(value: Any) -> Markup:
+    """`` data-value="…"`` for sorting: only real numbers (not booleans, not strings)."""
+    if _is_number(value):
+        return Markup(f' data-value="{escape(str(value))}"')
+    return Markup(' data-value=""')
+
+
+def metric_cell(value: Any, extra: Any = "") -> Markup:
+    """A table cell for a metric value: formatted text, raw number for sorting."""
+    text = fmtnum(value) if (isinstance(value, Number) or value is None) else value
+    return Markup(f'<td class="num"{sort_value(value)}>{escape(text)}{escape(extra)}</td>')
+
+
+def digest(value: Any) -> Markup:
+    """A digest shortened, the full value in the tooltip."""
+    if not value:
+        return MUTED_DASH
+    return Markup(f'<code class="digest" title="{escape(value)}">{escape(short(value))}</code>')
+
+
+def time(value: Any) -> Markup:
+    if not value:
+        return MUTED_DASH
+    return Markup(f'<time datetime="{escape(value)}">{escape(timefmt(value))}</time>')
+
+
+def dotted_key(key: Any) -> Markup:
+    """``train.optimizer.lr`` with the parent path muted and the leaf bold."""
+    parent, _, leaf = str(key).rpartition(".")
+    if parent:
+        return Markup(
+            f'<span class="key-parent">{escape(parent)}.</span>'
+            f'<span class="key-leaf">{escape(leaf)}</span>'
+        )
+    return Markup(f'<span class="key-leaf">{escape(str(key))}</span>')
+
+
+def state_mark(state: Any) -> Markup:
+    """A comparison state as a visible symbol plus words for screen readers."""
+    return STATE_MARKS.get(state, Markup(""))

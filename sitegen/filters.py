@@ -1,0 +1,50 @@
+"""Jinja filters of the default theme: numbers, sizes, times, digests, JSON in scripts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from sitegen.pages.common import human_size, parse_time
+
+
+def tojson_script(value: Any) -> Markup:
+    """JSON safe inside ``<script type="application/json">``: no ``</script>``, no ``<!--``."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for raw, escaped in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(raw, escaped)
+    return Markup(text)
+
+
+def filesize(value: Any) -> str:
+    return human_size(value) if isinstance(value, int) else "—"
+
+
+def fmtnum(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def timefmt(value: Any) -> str:
+    parsed = parse_time(value) if isinstance(value, str) else None
+    if parsed is None:
+        return str(value or "—")
+    return datetime.strftime(parsed, "%Y-%m-%d %H:%M UTC")
+
+
+def short(value: Any) -> str:
+    return str(value or "")[:12]
