@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,27 @@ def site_files(
     known: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Relative path -> sha256 of every file in the site, sorted; ``known`` hashes are reused."""
-    out = {}
     known = known or {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and rel not in exclude:
-            out[rel] = known.get(rel) or hashlib.sha256(path.read_bytes()).hexdigest()
+    out = {}
+    for rel in sorted(_walk(str(root))):
+        if rel not in exclude:
+            out[rel] = known.get(rel) or _sha256_file(os.path.join(root, rel))
     return out
+
+
+def _walk(root: str, prefix: str = "") -> Iterator[str]:
+    """Relative '/'-separated paths of the files under ``root`` (scandir: no stat per file)."""
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                yield from _walk(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                yield f"{prefix}{entry.name}"
+
+
+def _sha256_file(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def statement(subjects: Mapping[str, str], predicate: Mapping[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,8 @@ def _strict(problem: Problem) -> Problem:
 
 
 def local_reference(uri: str) -> Path | None:
+    if uri[:5].lower() != "file:":
+        return None
     parts = urlsplit(uri)
     if parts.scheme == "file":
         return Path(unquote(parts.path))
