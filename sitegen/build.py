@@ -36,7 +36,10 @@ from sitegen.render import (
     theme_digest,
 )
 from sitegen.store import is_remote, open_backend
+from sitegen.store.backend import LocalBackend
 from sitegen.store.format import object_key
+from sitegen.store.memo import Memo
+from sitegen.store.memo import cache_dir as memo_dir
 from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, check_records
 from sitegen.verify import store_root_digest, verify_loaded
@@ -90,7 +93,10 @@ def _build(options: BuildOptions) -> BuildReport:
     check_output_dir(options.out)
     backend = open_backend(options.store, snapshot=True)
     with long_lived_objects():
-        records = check_records(load_raw(backend))
+        memo = Memo(memo_dir(local)) if isinstance(backend, LocalBackend) and local else None
+        records = check_records(load_raw(backend, memo), memo)
+        if memo is not None:
+            memo.save()
         if failing := errors_only(records.problems, options.strict):
             raise SitegenError(sorted(failing))
         visible, withheld = redact(records, config)

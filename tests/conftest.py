@@ -231,6 +231,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _build_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Builds record page identities outside the site; keep the tests' records out of ~/.cache."""
+def _caches_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds keep page identities and parsed records outside the site: not in ~/.cache."""
     os.environ.setdefault("SITEGEN_BUILD_CACHE", str(tmp_path_factory.mktemp("build-cache")))
+    os.environ.setdefault("SITEGEN_RECORDS_CACHE", str(tmp_path_factory.mktemp("records-cache")))

@@ -15,6 +15,7 @@ import pytest
 
 import sitegen
 from sitegen.build import BuildOptions, build
+from sitegen.errors import SitegenError
 from tests.helpers import log_version, make_files, small_project
 from tests.sitecheck import tree_bytes
 
@@ -119,3 +120,33 @@ def test_without_the_identity_cache_pages_are_rehashed(
     report = build(BuildOptions(store, out))
     assert page.read_bytes() == good
     assert report.reused > 0
+
+
+def test_memoized_manifests_do_not_hide_a_tampered_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsed manifests are reused by file identity; an edit with the old mtime is still seen."""
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    assert list((tmp_path / "records").rglob("seg-*.pickle"))
+    manifest = store / "artifacts/model/grader/v0/manifest.json"
+    stat = os.stat(manifest)
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('"bert"', '"BERT"'), encoding="utf-8")
+    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(manifest).st_size == stat.st_size
+    with pytest.raises(SitegenError, match="differs from the one committed"):
+        build(BuildOptions(store, out))
+
+
+def test_memoized_build_equals_an_unmemoized_one(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    build(BuildOptions(store, tmp_path / "first"))
+    new_dataset_version(store, tmp_path / "work")
+    build(BuildOptions(store, tmp_path / "memoized"))
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", "off")
+    build(BuildOptions(store, tmp_path / "plain"))
+    assert tree_bytes(tmp_path / "memoized") == tree_bytes(tmp_path / "plain")

@@ -29,7 +29,7 @@ class Backend(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def put_exclusive(self, key: str, data: bytes) -> bool: ...
     def display(self, key: str) -> str: ...
-    def identity(self, key: str) -> tuple[int, int]: ...
+    def identity(self, key: str) -> tuple[int, ...]: ...
 
 
 class LocalBackend:
@@ -81,10 +81,11 @@ class LocalBackend:
     def display(self, key: str) -> str:
         return str(self._path(key))
 
-    def identity(self, key: str) -> tuple[int, int]:
-        """(size, mtime_ns): cheap identity for parse caches."""
-        st = self._path(key).stat()
-        return (st.st_size, st.st_mtime_ns)
+    def identity(self, key: str) -> tuple[int, ...]:
+        """(inode, size, mtime_ns, ctime_ns): which version of a file this is, for parse
+        caches. Rewriting a file changes its ctime, which user space cannot set back."""
+        st = os.stat(self._path(key))
+        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     @staticmethod
     def _write_temp(final: Path, data: bytes) -> Path:

@@ -15,18 +15,26 @@ import yaml
 from sitegen.errors import Problem
 from sitegen.store.backend import Backend
 from sitegen.store.events import Event, read_log
-from sitegen.store.format import ARTIFACTS, RUNS, VERSION_RE, history_key, run_key
+from sitegen.store.format import ARTIFACTS, RUNS, VERSION_RE, history_key, run_key, sha256_hex
+from sitegen.store.memo import Memo
 from sitegen.store.writer import check_root
 
 
 @dataclass(frozen=True)
 class Raw:
-    """One parsed record file. ``data`` is None when it could not be parsed."""
+    """One parsed record file. ``data`` is None when it could not be parsed.
+
+    With a memo, ``identity`` says which version of the file this is, and ``memoized``
+    that its checked result is in the memo already (the file was not read at all).
+    """
 
     key: str
     display: str
     text: str
     data: Any
+    identity: tuple[int, ...] | None = None
+    memoized: bool = False
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,12 +49,16 @@ class RawStore:
     problems: tuple[Problem, ...]
 
 
-def load_raw(backend: Backend) -> RawStore:
-    """Read every record of a store; problems are collected, never raised (but the root)."""
+def load_raw(backend: Backend, memo: Memo | None = None) -> RawStore:
+    """Read every record of a store; problems are collected, never raised (but the root).
+
+    With a ``memo`` (local stores), manifests whose checked result is memoized are not read,
+    and histories are parsed once per file version (see :mod:`sitegen.store.memo`).
+    """
     root = check_root(backend)
     problems: list[Problem] = []
-    manifests, collections = _read_artifacts(backend, problems)
-    runs, histories = _read_runs(backend, problems)
+    manifests, collections = _read_artifacts(backend, problems, memo)
+    runs, histories = _read_runs(backend, problems, memo)
     events, log_problems = read_log(backend)
     problems.extend(log_problems)
     return RawStore(
@@ -61,7 +73,9 @@ def load_raw(backend: Backend) -> RawStore:
     )
 
 
-def _read_artifacts(backend: Backend, problems: list[Problem]) -> tuple[list[Raw], list[Raw]]:
+def _read_artifacts(
+    backend: Backend, problems: list[Problem], memo: Memo | None
+) -> tuple[list[Raw], list[Raw]]:
     manifests: list[Raw] = []
     collections: list[Raw] = []
     for type_ in backend.children(ARTIFACTS):
@@ -73,19 +87,49 @@ def _read_artifacts(backend: Backend, problems: list[Problem]) -> tuple[list[Raw
                 elif VERSION_RE.match(entry):
                     key = f"{base}/{entry}/manifest.json"
                     if backend.exists(key):
-                        manifests.append(read_json(backend, key, problems))
+                        manifests.append(_read_manifest(backend, key, problems, memo))
     return manifests, collections
 
 
-def _read_runs(backend: Backend, problems: list[Problem]) -> tuple[list[Raw], list[Raw]]:
+def _read_manifest(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
+    if memo is None:
+        return read_json(backend, key, problems)
+    identity = backend.identity(key)
+    if ("manifest", key, identity) in memo:
+        return Raw(key, backend.display(key), "", None, identity, memoized=True)
+    raw = read_json(backend, key, problems)
+    return Raw(raw.key, raw.display, raw.text, raw.data, identity)
+
+
+def _read_runs(
+    backend: Backend, problems: list[Problem], memo: Memo | None
+) -> tuple[list[Raw], list[Raw]]:
     runs: list[Raw] = []
     histories: list[Raw] = []
     for run_id in backend.children(RUNS):
         if backend.exists(run_key(run_id)):
             runs.append(read_json(backend, run_key(run_id), problems))
         if backend.exists(history_key(run_id)):
-            histories.append(read_jsonl(backend, history_key(run_id), problems))
+            histories.append(_read_history(backend, history_key(run_id), problems, memo))
     return runs, histories
+
+
+def _read_history(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
+    """A history's rows and the sha256 of its text (which is not kept when memoized)."""
+    if memo is None:
+        return read_jsonl(backend, key, problems)
+    identity = backend.identity(key)
+    memo_key = ("history", key, identity)
+    if memo_key in memo:
+        sha, rows, found = memo[memo_key]
+        problems.extend(found)
+        return Raw(key, backend.display(key), "", rows, identity, True, sha)
+    found_here: list[Problem] = []
+    raw = read_jsonl(backend, key, found_here)
+    problems.extend(found_here)
+    sha = sha256_hex(raw.text.encode("utf-8"))
+    memo[memo_key] = (sha, raw.data, tuple(found_here))
+    return Raw(raw.key, raw.display, raw.text, raw.data, identity, False, sha)
 
 
 def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:

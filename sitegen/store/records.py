@@ -27,6 +27,7 @@ from sitegen.store.format import (
     plain_files,
     sha256_hex,
 )
+from sitegen.store.memo import Memo
 from sitegen.store.reader import Raw, RawStore
 
 RUN_STATUSES = frozenset({"running", "finished", "failed", "crashed"})
@@ -162,10 +163,13 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def check_records(raw: RawStore) -> Records:
+def check_records(raw: RawStore, memo: Memo | None = None) -> Records:
+    """Check every record; with a ``memo``, each manifest is parsed and checked once."""
     problems: list[Problem] = list(raw.problems)
     state = replay(raw.events)
-    versions = [v for m in raw.manifests if (v := check_manifest(m, state, problems)) is not None]
+    versions = [
+        v for m in raw.manifests if (v := check_manifest(m, state, problems, memo)) is not None
+    ]
     runs = [r for x in raw.runs if (r := check_run(x, state, problems)) is not None]
     histories = {h.key.split("/")[1]: check_history(h, problems) for h in raw.histories}
     collections = {c.collection: c for x in raw.collections if (c := check_collection(x, problems))}
@@ -183,12 +187,53 @@ def check_records(raw: RawStore) -> Records:
         raw.events,
         state,
         tuple(problems),
-        {h.key.split("/")[1]: sha256_hex(h.text.encode("utf-8")) for h in raw.histories},
+        {
+            h.key.split("/")[1]: h.sha256 or sha256_hex(h.text.encode("utf-8"))
+            for h in raw.histories
+        },
     )
 
 
-def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> VersionRecord | None:
+def check_manifest(
+    raw: Raw, state: LogState, problems: list[Problem], memo: Memo | None = None
+) -> VersionRecord | None:
     """A committed, well-formed version, or None (with problems saying why)."""
+    _, type_, name, vdir, _ = raw.key.split("/")
+    coll, version = f"{type_}/{name}", int(vdir[1:])
+    if (coll, version) not in state.versions:
+        if raw.memoized or raw.data is not None:
+            _Checker(raw, problems).fail(
+                f"uncommitted version {coll}:{vdir}: no version.created event in the log",
+                hint="a writer died before committing, or the directory was added by hand; "
+                "it is left out of the site",
+                warning=True,
+            )
+        return None
+    memo_key = ("manifest", raw.key, raw.identity) if raw.identity is not None else None
+    record: VersionRecord | None
+    found: tuple[Problem, ...]
+    if memo is not None and memo_key is not None and raw.memoized:
+        record, found = memo[memo_key]
+    else:
+        collected: list[Problem] = []
+        record, found = parse_manifest(raw, collected), tuple(collected)
+        if memo is not None and memo_key is not None and record is not None:
+            memo[memo_key] = (record, found)
+    problems.extend(found)
+    if record is not None and state.manifest_hashes.get((coll, version)) not in (
+        None,
+        "",
+        record.manifest_sha256,
+    ):
+        _Checker(raw, problems).fail(
+            "manifest differs from the one committed in the event log",
+            hint="versions are immutable; restore the original manifest",
+        )
+    return record
+
+
+def parse_manifest(raw: Raw, problems: list[Problem]) -> VersionRecord | None:
+    """Everything about one manifest that needs no other file (memoizable)."""
     c = _Checker(raw, problems)
     data = raw.data
     if data is None:
@@ -208,15 +253,6 @@ def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> Versio
     for why in (check_type(type_), check_name(name)):
         if why:
             c.fail(why)
-    coll = f"{type_}/{name}"
-    if (coll, version) not in state.versions:
-        c.fail(
-            f"uncommitted version {coll}:{vdir}: no version.created event in the log",
-            hint="a writer died before committing, or the directory was added by hand; "
-            "it is left out of the site",
-            warning=True,
-        )
-        return None
     checked = _check_files(c, data.get("files"))
     if checked is None:
         return None
@@ -226,12 +262,6 @@ def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> Versio
             f"'digest' does not match the files: recorded {data.get('digest')!r}, computed {digest}",
             "digest",
             hint="the file list was edited after the version was committed",
-        )
-    manifest_sha = sha256_hex(raw.text.encode("utf-8"))
-    if state.manifest_hashes.get((coll, version)) not in (None, "", manifest_sha):
-        c.fail(
-            "manifest differs from the one committed in the event log",
-            hint="versions are immutable; restore the original manifest",
         )
     return VersionRecord(
         type_,
@@ -245,7 +275,7 @@ def check_manifest(raw: Raw, state: LogState, problems: list[Problem]) -> Versio
         files,
         c.get(data, "source", (dict, type(None)), None, "an object"),
         raw.display,
-        manifest_sha,
+        sha256_hex(raw.text.encode("utf-8")),
     )
 
 

@@ -1,0 +1,96 @@
+"""Parse once: checked manifests and parsed histories of a local store, kept between builds.
+
+Manifests are immutable and finished histories never change, yet loading 10,000 manifests
+of 50 files means parsing and checking half a million entries. The memo keeps each file's
+result under ``(kind, key, identity)`` where identity is ``(inode, size, mtime_ns,
+ctime_ns)``: a file replaced or rewritten gets a new identity (ctime cannot be set back
+from user space), so a stale entry is never served, only left unused.
+
+Entries are pickled in segments under ``$SITEGEN_RECORDS_CACHE``, else
+``$XDG_CACHE_HOME/sitegen/records`` (``~/.cache/…``), one folder per store: a build writes
+one small segment with what it parsed, and rewrites a single compact one when segments pile
+up. The cache is only an optimisation: unreadable segments are ignored, writes are atomic,
+``SITEGEN_RECORDS_CACHE=off`` switches it off, and ``sitegen verify`` never uses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import uuid
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "SITEGEN_RECORDS_CACHE"
+MAX_SEGMENTS = 8
+FORMAT = 1  # bump when cached values change shape
+
+MemoKey = tuple[str, str, tuple[int, ...]]
+
+
+def cache_dir(store_root: Path) -> Path | None:
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None and configured.strip().lower() in {"", "off", "0", "no", "false"}:
+        return None
+    if configured:
+        base = Path(configured).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "sitegen" / "records"
+    key = hashlib.sha256(str(store_root.resolve()).encode()).hexdigest()[:32]
+    return base / f"{key}-f{FORMAT}"
+
+
+class Memo(MutableMapping[MemoKey, Any]):
+    """A dict of parse results that remembers which entries were used and which are new."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._entries: dict[MemoKey, Any] = {}
+        self._segments = sorted(folder.glob("seg-*.pickle")) if folder and folder.is_dir() else []
+        for segment in self._segments:
+            with contextlib.suppress(Exception):  # a damaged segment only costs a re-parse
+                self._entries.update(pickle.loads(segment.read_bytes()))
+        self._used: set[MemoKey] = set()
+        self._new: dict[MemoKey, Any] = {}
+
+    def __getitem__(self, key: MemoKey) -> Any:
+        value = self._entries[key]
+        self._used.add(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __setitem__(self, key: MemoKey, value: Any) -> None:
+        self._entries[key] = value
+        self._new[key] = value
+        self._used.add(key)
+
+    def __delitem__(self, key: MemoKey) -> None:
+        del self._entries[key]
+
+    def __iter__(self) -> Iterator[MemoKey]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def save(self) -> None:
+        """Write what this build parsed; compact to what it used when segments pile up."""
+        if self.folder is None or not self._new:
+            return
+        compact = len(self._segments) + 1 > MAX_SEGMENTS
+        entries = {k: self._entries[k] for k in self._used} if compact else self._new
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f"seg-{os.getpid()}-{uuid.uuid4().hex[:12]}.pickle"
+            temp = self.folder / f".{name}"
+            temp.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temp, self.folder / name)
+            if compact:
+                for old in self._segments:
+                    old.unlink(missing_ok=True)
