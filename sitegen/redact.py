@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sitegen.config import SiteConfig
-from sitegen.store.records import Records, RunRecord, VersionRecord
+from sitegen.store.records import FileEntry, Records, RunRecord, VersionRecord
 
 WITHHELD = "[withheld]"
 HIDDEN_URI = "withheld://reference"
@@ -36,7 +36,8 @@ def _scrub(value: Any, config: SiteConfig, prefix: str, withheld: set[str], wher
 def _version(v: VersionRecord, config: SiteConfig, withheld: set[str]) -> VersionRecord:
     files = v.files
     if not config.show_reference_uris and any(f.ref for f in files):
-        files = tuple(f._replace(ref=HIDDEN_URI) if f.ref else f for f in files)
+        hide = FileEntry._make
+        files = tuple(hide((f[0], f[1], f[2], HIDDEN_URI)) if f[3] else f for f in files)
         withheld.add(f"{v.collection}: reference URIs")
     metadata = _scrub(v.metadata, config, "", withheld, f"{v.collection} metadata")
     if files is v.files and metadata is v.metadata:

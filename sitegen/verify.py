@@ -140,7 +140,12 @@ def verify_loaded(
     for version in records.versions:
         if progress:
             progress(version.ref)
-        found = [why for f in version.files if (why := check_file(backend, version, f, hashed))]
+        found = [
+            why
+            for f in version.files
+            if (f.ref is None or f.ref[:5].lower() == "file:")
+            and (why := check_file(backend, version, f, hashed))
+        ]
         problems.extend(
             Problem(version.display, None, why, "restore the object from a backup") for why in found
         )

@@ -150,3 +150,16 @@ def test_memoized_build_equals_an_unmemoized_one(
     monkeypatch.setenv("SITEGEN_RECORDS_CACHE", "off")
     build(BuildOptions(store, tmp_path / "plain"))
     assert tree_bytes(tmp_path / "memoized") == tree_bytes(tmp_path / "plain")
+
+
+def test_memoized_event_log_does_not_hide_an_edited_event(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    build(BuildOptions(store, tmp_path / "site"))
+    first = sorted((store / "events").iterdir())[1]
+    stat = os.stat(first)
+    first.write_bytes(first.read_bytes().replace(b'"u"', b'"x"'))
+    os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(SitegenError, match="hash chain broken"):
+        build(BuildOptions(store, tmp_path / "site"))

@@ -20,8 +20,23 @@ from sitegen.pages.collection import (
     version_data,
     version_page,
 )
-from sitegen.pages.common import Page, SiteInfo, data_script, run_url, version_data_url, version_url
-from sitegen.pages.compare import any_page, pair_page, pair_url, version_script, version_script_url
+from sitegen.pages.common import (
+    Page,
+    SiteInfo,
+    collection_url,
+    data_script,
+    run_url,
+    version_data_url,
+    version_url,
+)
+from sitegen.pages.compare import (
+    any_page,
+    any_url,
+    pair_page,
+    pair_url,
+    version_script,
+    version_script_url,
+)
 from sitegen.pages.keys import (
     graph_key,
     node_digests,
@@ -30,7 +45,7 @@ from sitegen.pages.keys import (
     site_key,
     version_group_key,
 )
-from sitegen.pages.lineage import lineage_pages, node_details, panel, panel_graph
+from sitegen.pages.lineage import lineage_pages, lineage_urls, node_details, panel, panel_graph
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
 from sitegen.verify import VerifyReport
@@ -68,8 +83,19 @@ class _Lineage:
         return graph_key(*panel_graph(self.graph, centre), self.nodes)
 
 
-def _ready(*pages: Page) -> Planned:
-    return Planned(tuple(p.url for p in pages), lambda: list(pages))
+def _later(urls: tuple[str, ...], *builders: Callable[[], Page | list[Page]]) -> Planned:
+    """Pages whose URLs are known now and whose contexts are built in a render worker."""
+
+    def build() -> list[Page]:
+        pages: list[Page] = []
+        for make in builders:
+            made = make()
+            pages.extend(made if isinstance(made, list) else [made])
+        if tuple(p.url for p in pages) != urls:
+            raise AssertionError(f"planned {urls}, built {[p.url for p in pages]}")
+        return pages
+
+    return Planned(urls, build)
 
 
 def plan_site(
@@ -83,14 +109,21 @@ def plan_site(
 
     ``read`` fetches object bytes by sha256 for content diffs (None when unavailable).
     """
+    graph, details = build_graph(project), node_details(project)
     planned = [
-        _ready(overview_page(site, project, audit[0].ok if audit else None)),
-        _ready(runs_page(site, project), not_found_page(site), search_index(project)),
+        _later(lineage_urls(graph), partial(lineage_pages, site, graph, details)),
+        _later(
+            ("index.html",), partial(overview_page, site, project, audit[0].ok if audit else None)
+        ),
+        _later(
+            ("runs/index.html", "404.html", "data/search.js"),
+            partial(runs_page, site, project),
+            partial(not_found_page, site),
+            partial(search_index, project),
+        ),
     ]
     if audit is not None:
-        planned.append(_ready(audit_page(site, project, *audit)))
-    graph, details = build_graph(project), node_details(project)
-    planned.append(_ready(*lineage_pages(site, graph, details)))
+        planned.append(_later(("audit/index.html",), partial(audit_page, site, project, *audit)))
     runs = {run.id: run_digest(run) for run in project.runs}
     lineage = _Lineage(graph, details, site_key(site, project), runs, node_digests(details))
     for collection in project.collections:
@@ -132,9 +165,15 @@ def collection_plan(
     read: ReadObject | None,
     lineage: _Lineage,
 ) -> list[Planned]:
-    planned = [_ready(collection_page(site, project, collection))]
+    planned = [
+        _later(
+            (collection_url(collection.ref),), partial(collection_page, site, project, collection)
+        )
+    ]
     if len(collection.versions) > 1:
-        planned.append(_ready(any_page(site, project, collection, config)))
+        planned.append(
+            _later((any_url(collection.ref),), partial(any_page, site, project, collection, config))
+        )
     for index, v in enumerate(collection.versions):
         number = v.record.version
         urls = [

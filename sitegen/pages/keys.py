@@ -34,7 +34,7 @@ def site_key(site: SiteInfo, project: Project) -> str:
 
 def run_digest(run: Run) -> str:
     """A run as pages see it: its (redacted) record and the raw history it was read from."""
-    fields = {**dataclasses.asdict(run.record), "display": ""}  # where it was read from
+    fields = {**vars(run.record), "display": ""}  # not where it was read from
     record = json.dumps(fields, sort_keys=True, default=str)
     return digest(record, run.history_sha256, len(run.history))
 

@@ -113,6 +113,12 @@ def edge_rows(graph: Graph, from_url: str, limit: int = EDGE_TABLE_LIMIT) -> lis
     return rows
 
 
+def lineage_urls(graph: Graph) -> tuple[str, ...]:
+    """What :func:`lineage_pages` writes, known before building it."""
+    urls = (URL, "lineage/lineage.mmd", "lineage/lineage.dot", "lineage/lineage.json")
+    return (*urls, "data/lineage/graph.js") if len(graph.nodes) <= FULL_GRAPH_LIMIT else urls
+
+
 def lineage_pages(site: SiteInfo, graph: Graph, details: Mapping[str, Any]) -> list[Page]:
     ctx = base_context(site, URL, "lineage", "Lineage", [("Overview", "index.html")], GRAPH_ASSETS)
     full = len(graph.nodes) <= FULL_GRAPH_LIMIT
@@ -167,4 +173,4 @@ def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> di
     }
 
 
-__all__ = ["build_graph", "lineage_pages", "node_details", "panel", "panel_graph"]
+__all__ = ["build_graph", "lineage_pages", "lineage_urls", "node_details", "panel", "panel_graph"]

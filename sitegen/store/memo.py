@@ -26,7 +26,7 @@ from typing import Any
 
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
-FORMAT = 1  # bump when cached values change shape
+FORMAT = 2  # bump when cached values change shape
 
 MemoKey = tuple[str, str, tuple[int, ...]]
 

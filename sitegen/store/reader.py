@@ -14,8 +14,17 @@ import yaml
 
 from sitegen.errors import Problem
 from sitegen.store.backend import Backend
-from sitegen.store.events import Event, read_log
-from sitegen.store.format import ARTIFACTS, RUNS, VERSION_RE, history_key, run_key, sha256_hex
+from sitegen.store.events import Event, list_event_seqs, read_log
+from sitegen.store.format import (
+    ARTIFACTS,
+    EVENTS,
+    RUNS,
+    VERSION_RE,
+    event_key,
+    history_key,
+    run_key,
+    sha256_hex,
+)
 from sitegen.store.memo import Memo
 from sitegen.store.writer import check_root
 
@@ -59,7 +68,7 @@ def load_raw(backend: Backend, memo: Memo | None = None) -> RawStore:
     problems: list[Problem] = []
     manifests, collections = _read_artifacts(backend, problems, memo)
     runs, histories = _read_runs(backend, problems, memo)
-    events, log_problems = read_log(backend)
+    events, log_problems = _read_events(backend, memo)
     problems.extend(log_problems)
     return RawStore(
         root,
@@ -112,6 +121,26 @@ def _read_runs(
         if backend.exists(history_key(run_id)):
             histories.append(_read_history(backend, history_key(run_id), problems, memo))
     return runs, histories
+
+
+LOG_KEY = ("log", EVENTS, ())
+
+
+def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list[Problem]]:
+    """The event log; with a memo, only events after the unchanged prefix are read again."""
+    if memo is None:
+        return read_log(backend)
+    identities = tuple(backend.identity(event_key(seq)) for seq in list_event_seqs(backend))
+    before, known = memo.get(LOG_KEY, ((), ()))
+    same = 0
+    for old, new in zip(before, identities, strict=False):
+        if old != new:
+            break
+        same += 1
+    events, problems = read_log(backend, known[:same])
+    if not problems and [e.seq for e in events] == list(range(len(identities))):
+        memo[LOG_KEY] = (identities, tuple(events))
+    return events, problems
 
 
 def _read_history(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
