@@ -81,3 +81,55 @@ def dotted_key(key: Any) -> Markup:
 def state_mark(state: Any) -> Markup:
     """A comparison state as a visible symbol plus words for screen readers."""
     return STATE_MARKS.get(state, Markup(""))
+
+
+STATE_TITLES = {
+    "base": "baseline",
+    "same": "same as the baseline",
+    "changed": "changed from the baseline",
+    "added": "added (not in the baseline)",
+    "removed": "removed (in the baseline only)",
+    "missing": "missing",
+    "renamed": "renamed",
+    "better": "better than the baseline",
+    "worse": "worse than the baseline",
+}
+
+
+def state_title(state: Any) -> Markup:
+    return escape(STATE_TITLES.get(state, state))
+
+
+def num(value: Any) -> Markup:
+    """A comparison value: integers without a fraction, others to 6 significant digits."""
+    if value is None:
+        return MUTED_DASH
+    if _is_number(value):
+        if value == round(value, 0) and abs(value) < 1e15:
+            return Markup(str(int(value)))
+        return Markup(f"{value:.6g}")
+    return escape(value)
+
+
+def signed(value: Any) -> Markup:
+    return Markup(("+" if value > 0 else "") + num(value))
+
+
+def key_cell(cell: Any) -> Markup:
+    """One version's value of a config or metadata key, with its state against the baseline."""
+    state, value = cell["state"], cell["value"]
+    if value is None:
+        inner = (
+            Markup('<span class="gone">removed</span>')
+            if state == "removed"
+            else (MUTED_DASH if state != "missing" else Markup(""))
+        )
+    elif value == "":
+        inner = Markup('<span class="muted">(empty)</span>')
+    else:
+        inner = Markup(f'<span class="value">{escape(value)}</span>')
+    st = escape(state)
+    return Markup(
+        f'<td class="cell state-{st}" data-state="{st}" title="{state_title(state)}">'
+        f"{state_mark(state)}{inner}</td>"
+    )
