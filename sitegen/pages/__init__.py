@@ -110,8 +110,15 @@ def plan_site(
     ``read`` fetches object bytes by sha256 for content diffs (None when unavailable).
     """
     graph, details = build_graph(project), node_details(project)
+    runs = {run.id: run_digest(run) for run in project.runs}
+    lineage = _Lineage(graph, details, site_key(site, project), runs, node_digests(details))
+    whole_graph = Planned(
+        lineage_urls(graph),
+        partial(lineage_pages, site, graph, details),
+        partial(graph_key, graph, 0, lineage.nodes, lineage.base),
+    )
     planned = [
-        _later(lineage_urls(graph), partial(lineage_pages, site, graph, details)),
+        whole_graph,
         _later(
             ("index.html",), partial(overview_page, site, project, audit[0].ok if audit else None)
         ),
@@ -124,8 +131,6 @@ def plan_site(
     ]
     if audit is not None:
         planned.append(_later(("audit/index.html",), partial(audit_page, site, project, *audit)))
-    runs = {run.id: run_digest(run) for run in project.runs}
-    lineage = _Lineage(graph, details, site_key(site, project), runs, node_digests(details))
     for collection in project.collections:
         planned.extend(collection_plan(site, project, collection, config, read, lineage))
     known = {v.ref for c in project.collections for v in c.versions}

@@ -47,9 +47,10 @@ def node_digests(details: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str]) -> str:
-    """A lineage neighbourhood: its depth, its nodes (with their facts) and edges."""
+def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> str:
+    """A lineage neighbourhood (or the whole graph): its depth, nodes with their facts, edges."""
     return digest(
+        *more,
         depth,
         tuple((repr(sub.nodes[n]), nodes.get(n, "")) for n in sorted(sub.nodes)),
         tuple(sorted(repr(e) for e in sub.edges)),
