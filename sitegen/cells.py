@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from sitegen.filters import fmtnum, short, timefmt
+from sitegen.filters import filesize, fmtnum, short, timefmt
 
 MUTED_DASH = Markup('<span class="muted">—</span>')
 
@@ -133,3 +133,47 @@ def key_cell(cell: Any) -> Markup:
         f'<td class="cell state-{st}" data-state="{st}" title="{state_title(state)}">'
         f"{state_mark(state)}{inner}</td>"
     )
+
+
+def step_rows(rows: Any) -> Markup:
+    """Body rows of a run's metric table: ``{step, value}`` each."""
+    return Markup(
+        "".join(
+            f'<tr><td class="num"{sort_value(r["step"])}>{escape(r["step"])}</td>'
+            f"{metric_cell(r['value'])}</tr>\n"
+            for r in rows
+        )
+    )
+
+
+def curve_rows(rows: Any) -> Markup:
+    """Body rows of a comparison's curve table: ``{version, step, value}`` each."""
+    return Markup(
+        "".join(
+            f'<tr><td>{escape(r["version"])}</td><td class="num">{escape(r["step"])}</td>'
+            f'<td class="num">{num(r["value"])}</td></tr>\n'
+            for r in rows
+        )
+    )
+
+
+def file_rows(files: Any) -> Markup:
+    """Body rows of a version's files table: path, size, sha256 and where the bytes are."""
+    out = []
+    for f in files:
+        source = ""
+        if f["download_href"]:
+            source += f'<a href="{escape(f["download_href"])}" download>download</a>'
+        if f["ref_uri"]:
+            source += (
+                '<span class="ref-uri"><span class="chip chip-ref">reference</span> '
+                f"<code>{escape(f['ref_uri'])}</code></span>"
+            )
+        if not f["download_href"] and not f["ref_uri"]:
+            source += '<span class="muted">not published</span>'
+        out.append(
+            f'<tr>\n<td class="path"><code>{escape(f["path"])}</code></td>\n'
+            f'<td class="num nowrap"{sort_value(f["size"])}>{escape(filesize(f["size"]))}</td>\n'
+            f'<td>{digest(f["sha256"])}</td>\n<td class="source">\n{source}</td>\n</tr>\n'
+        )
+    return Markup("".join(out))

@@ -26,7 +26,7 @@ from typing import Any
 
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
-FORMAT = 2  # bump when cached values change shape
+FORMAT = 3  # bump when cached values change shape
 
 MemoKey = tuple[str, str, tuple[int, ...]]
 
@@ -53,7 +53,7 @@ class Memo(MutableMapping[MemoKey, Any]):
         self._segments = sorted(folder.glob("seg-*.pickle")) if folder and folder.is_dir() else []
         for segment in self._segments:
             with contextlib.suppress(Exception):  # a damaged segment only costs a re-parse
-                self._entries.update(pickle.loads(segment.read_bytes()))
+                self._entries.update(_read_segment(segment))
         self._used: set[MemoKey] = set()
         self._new: dict[MemoKey, Any] = {}
 
@@ -89,8 +89,21 @@ class Memo(MutableMapping[MemoKey, Any]):
             self.folder.mkdir(parents=True, exist_ok=True)
             name = f"seg-{os.getpid()}-{uuid.uuid4().hex[:12]}.pickle"
             temp = self.folder / f".{name}"
-            temp.write_bytes(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+            with open(temp, "wb") as handle:
+                for item in entries.items():  # one at a time: the pickler's memo stays small
+                    pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, self.folder / name)
             if compact:
                 for old in self._segments:
                     old.unlink(missing_ok=True)
+
+
+def _read_segment(path: Path) -> dict[MemoKey, Any]:
+    entries: dict[MemoKey, Any] = {}
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                key, value = pickle.load(handle)
+            except EOFError:
+                return entries
+            entries[key] = value
