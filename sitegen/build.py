@@ -280,13 +280,15 @@ def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
         if not recorded.startswith(fingerprint + ":"):
             return None
         old = _JOB.previous_out / url
-        if statcache.intact(old, recorded.split(":")[1], _JOB.identities.get(url)) is None:
+        identity = statcache.intact(old, recorded.split(":")[1], _JOB.identities.get(url))
+        if identity is None:
             return None
-        found.append((url, old, recorded))
+        found.append((url, old, recorded, identity))
     rows = []
-    for url, old, recorded in found:
-        link_or_copy(old, _JOB.staging, url)
-        rows.append(Rendered(url, recorded, False, statcache.identity(_JOB.staging / url)))
+    for url, old, recorded, identity in found:
+        if not link_or_copy(old, _JOB.staging, url):  # a copy is a new file
+            identity = statcache.identity(_JOB.staging / url)
+        rows.append(Rendered(url, recorded, False, identity))
     return rows
 
 

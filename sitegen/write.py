@@ -62,13 +62,16 @@ def write_file(staging: Path, url: str, data: bytes) -> None:
         handle.write(data)
 
 
-def link_or_copy(source: Path, staging: Path, url: str) -> None:
+def link_or_copy(source: Path, staging: Path, url: str) -> bool:
+    """Hard-link ``source`` into the staging site (True), or copy it where links fail."""
     target = os.path.join(staging, url)
     _make_parent(target)
     try:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+        return False
+    return True
 
 
 def _make_parent(target: str) -> None:
