@@ -118,14 +118,28 @@ def visible_nodes(page: Page) -> list[str]:
     return sorted(js(page, "L.cy.nodes(':visible').map(n => n.id())"))
 
 
+NODE_AT = "(() => { const p = L.cy.getElementById(arg).renderedPosition(); return [p.x, p.y]; })()"
+
+
 def click_node(page: Page, node_id: str) -> None:
-    """Bring the node to the middle of the canvas, then click it there with the mouse."""
+    """Bring the node into view, wait until it stops moving, then click it with the mouse.
+
+    Clicking where the node *was* raced with relayouts (a resize after scrolling, an
+    expanding group) and hit a neighbour now and then; so the node is clicked where it is.
+    """
     js(page, "(L.cy.zoom(1), L.cy.center(L.cy.getElementById(arg)), true)", node_id)
     canvas = page.locator(".lg-canvas")
     canvas.scroll_into_view_if_needed()
+    where = js(page, NODE_AT, node_id)
+    for _ in range(40):
+        page.wait_for_timeout(50)
+        now = js(page, NODE_AT, node_id)
+        if now == where:
+            break
+        where = now
     box = canvas.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + where[0], box["y"] + where[1])
 
 
 # --- the project lineage page -----------------------------------------------------------
