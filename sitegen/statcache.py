@@ -21,22 +21,16 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from sitegen.cachedir import path_key, user_cache
+
 CACHE_ENV = "SITEGEN_BUILD_CACHE"
 
 Identity = tuple[int, int, int]
 
 
 def cache_file(out: Path) -> Path | None:
-    configured = os.environ.get(CACHE_ENV)
-    if configured is not None and configured.strip().lower() in {"", "off", "0", "no", "false"}:
-        return None
-    if configured:
-        base = Path(configured).expanduser()
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "sitegen" / "builds"
-    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:32]
-    return base / f"{key}.json"
+    base = user_cache(CACHE_ENV, "builds")
+    return base / f"{path_key(out)}.json" if base else None
 
 
 def identity(path: Path) -> Identity | None:

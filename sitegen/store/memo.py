@@ -16,13 +16,14 @@ up. The cache is only an optimisation: unreadable segments are ignored, writes a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 import uuid
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
+
+from sitegen.cachedir import path_key, user_cache
 
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
@@ -32,16 +33,8 @@ MemoKey = tuple[str, str, tuple[int, ...]]
 
 
 def cache_dir(store_root: Path) -> Path | None:
-    configured = os.environ.get(CACHE_ENV)
-    if configured is not None and configured.strip().lower() in {"", "off", "0", "no", "false"}:
-        return None
-    if configured:
-        base = Path(configured).expanduser()
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "sitegen" / "records"
-    key = hashlib.sha256(str(store_root.resolve()).encode()).hexdigest()[:32]
-    return base / f"{key}-f{FORMAT}"
+    base = user_cache(CACHE_ENV, "records")
+    return base / f"{path_key(store_root)}-f{FORMAT}" if base else None
 
 
 class Memo(MutableMapping[MemoKey, Any]):

@@ -1,0 +1,24 @@
+"""Where sitegen keeps what only makes builds faster: ``$ENV``, else the user cache folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+OFF = frozenset({"", "off", "0", "no", "false"})
+
+
+def user_cache(env: str, name: str) -> Path | None:
+    """``$env`` when set (None when it says ``off``), else ``$XDG_CACHE_HOME/sitegen/name``
+    (``~/.cache/sitegen/name``)."""
+    configured = os.environ.get(env)
+    if configured is not None:
+        return None if configured.strip().lower() in OFF else Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "sitegen" / name
+
+
+def path_key(path: Path) -> str:
+    """A short, stable name for an absolute path (one cache entry per site or store)."""
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
