@@ -41,7 +41,7 @@ from sitegen.store.format import object_key
 from sitegen.store.memo import Memo
 from sitegen.store.memo import cache_dir as memo_dir
 from sitegen.store.reader import load_raw
-from sitegen.store.records import Records, check_records
+from sitegen.store.records import Records, check_records, memo_schema
 from sitegen.verify import store_root_digest, verify_loaded
 from sitegen.write import (
     check_output_dir,
@@ -93,7 +93,7 @@ def _build(options: BuildOptions) -> BuildReport:
     check_output_dir(options.out)
     backend = open_backend(options.store, snapshot=True)
     with long_lived_objects():
-        memo = Memo(memo_dir(local)) if isinstance(backend, LocalBackend) and local else None
+        memo = store_memo(backend, local)
         records = check_records(load_raw(backend, memo), memo)
         if memo is not None:
             memo.save()
@@ -130,6 +130,13 @@ def _build(options: BuildOptions) -> BuildReport:
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
+
+
+def store_memo(backend: object, local: Path | None) -> Memo | None:
+    """Parse once, for local stores (object stores have their own fetch cache)."""
+    if local is None or not isinstance(backend, LocalBackend):
+        return None
+    return Memo(memo_dir(local, memo_schema()))
 
 
 @contextlib.contextmanager

@@ -32,9 +32,10 @@ FORMAT = 3  # bump when cached values change shape
 MemoKey = tuple[str, str, tuple[int, ...]]
 
 
-def cache_dir(store_root: Path) -> Path | None:
+def cache_dir(store_root: Path, schema: str = "") -> Path | None:
+    """One folder per store and record schema (so a changed record class starts afresh)."""
     base = user_cache(CACHE_ENV, "records")
-    return base / f"{path_key(store_root)}-f{FORMAT}" if base else None
+    return base / f"{path_key(store_root)}-f{FORMAT}{schema}" if base else None
 
 
 class Memo(MutableMapping[MemoKey, Any]):

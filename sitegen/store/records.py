@@ -6,6 +6,7 @@ every problem found, each located as ``path:line``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -73,6 +74,12 @@ class VersionRecord:
     @property
     def ref(self) -> str:
         return f"{self.type}/{self.name}:v{self.version}"
+
+
+def memo_schema() -> str:
+    """What memoized records look like; part of the memo's folder name."""
+    shape = [f.name for f in dataclasses.fields(VersionRecord)] + list(FileEntry._fields)
+    return "-" + sha256_hex(repr(shape).encode())[:8]
 
 
 @dataclass(frozen=True)
