@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,16 @@ def test_every_relative_link_resolves(store: Path, tmp_path: Path) -> None:
 def test_two_builds_are_byte_identical(store: Path, tmp_path: Path) -> None:
     build(BuildOptions(store, tmp_path / "a", jobs=1))
     build(BuildOptions(store, tmp_path / "b", jobs=2))
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+
+
+def test_the_same_store_at_another_path_builds_the_same_site(store: Path, tmp_path: Path) -> None:
+    """Where a store lives is no input: a CI checkout and a laptop build identical sites."""
+    (store / "artifacts/model/grader/collection.yaml").write_text("description: Grades\n")
+    moved = tmp_path / "elsewhere" / "store"
+    shutil.copytree(store, moved)
+    build(BuildOptions(store, tmp_path / "a"))
+    build(BuildOptions(moved, tmp_path / "b"))
     assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
 
 

@@ -73,10 +73,11 @@ def version_group_key(
     related = {v.producer for v in versions[max(0, index - 1) : index + 1]}
     related.update(versions[index].consumers)
     used = tuple((r, runs.get(r, "")) for r in sorted(r for r in related if r))
+    info = collection.info and dataclasses.replace(collection.info, display="")  # not where
     return digest(
         base,
         collection.ref,
-        repr(collection.info),
+        repr(info),
         index,
         len(versions),
         around,
