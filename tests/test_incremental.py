@@ -160,3 +160,21 @@ def test_memoized_event_log_does_not_hide_an_edited_event(
     forge(sorted((store / "events").iterdir())[1], b'"u"', b'"x"')
     with pytest.raises(SitegenError, match="hash chain broken"):
         build(BuildOptions(store, tmp_path / "site"))
+
+
+def test_damaged_caches_only_cost_time(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Garbage in either cache is ignored: the build re-parses and re-hashes instead."""
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    monkeypatch.setenv("SITEGEN_BUILD_CACHE", str(tmp_path / "builds"))
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    caches = [*(tmp_path / "records").rglob("seg-*.pickle"), *(tmp_path / "builds").glob("*")]
+    assert len(caches) >= 2
+    for path in caches:
+        path.write_bytes(b"\x80\x05garbage" + os.urandom(64))
+    report = build(BuildOptions(store, out))
+    assert report.rendered <= 8 and report.reused > 0
+    build(BuildOptions(store, tmp_path / "fresh"))
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
