@@ -402,6 +402,9 @@ def emit(text: str, path: Path) -> None:
 
 
 def main() -> int:
+    # Each run builds a fresh work copy: keep its parse memo and page identities in out/.
+    for env, name in (("SITEGEN_RECORDS_CACHE", "records"), ("SITEGEN_BUILD_CACHE", "builds")):
+        os.environ.setdefault(env, str(OUT / "caches" / name))
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help=f"small store: {QUICK}")
     p.add_argument("--collections", type=int)

@@ -178,3 +178,16 @@ def test_damaged_caches_only_cost_time(
     assert report.rendered <= 8 and report.reused > 0
     build(BuildOptions(store, tmp_path / "fresh"))
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
+
+
+def test_only_the_stores_built_last_keep_a_memo(tmp_path: Path) -> None:
+    from sitegen.store.memo import prune_stores
+
+    base = tmp_path / "records"
+    for index in range(12):
+        folder = base / f"store{index:02d}"
+        folder.mkdir(parents=True)
+        os.utime(folder, ns=(index * 10**9, index * 10**9))
+    prune_stores(base / "store00", most=8)  # store00 was just built: it is the newest now
+    kept = sorted(p.name for p in base.iterdir())
+    assert kept == ["store00", *(f"store{i:02d}" for i in range(5, 12))]

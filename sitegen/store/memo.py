@@ -9,8 +9,9 @@ from user space), so a stale entry is never served, only left unused.
 Entries are pickled in segments under ``$SITEGEN_RECORDS_CACHE``, else
 ``$XDG_CACHE_HOME/sitegen/records`` (``~/.cache/…``), one folder per store: a build writes
 one small segment with what it parsed, and rewrites a single compact one when segments pile
-up. The cache is only an optimisation: unreadable segments are ignored, writes are atomic,
-``SITEGEN_RECORDS_CACHE=off`` switches it off, and ``sitegen verify`` never uses it.
+up; only the 8 stores built most recently are kept. The cache is only an optimisation:
+unreadable segments are ignored, writes are atomic, ``SITEGEN_RECORDS_CACHE=off`` switches
+it off, and ``sitegen verify`` never uses it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import shutil
 import uuid
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
@@ -27,6 +29,7 @@ from sitegen.cachedir import path_key, user_cache
 
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
+MAX_STORES = 8
 FORMAT = 3  # bump when cached values change shape
 
 MemoKey = tuple[str, str, tuple[int, ...]]
@@ -75,21 +78,39 @@ class Memo(MutableMapping[MemoKey, Any]):
 
     def save(self) -> None:
         """Write what this build parsed; compact to what it used when segments pile up."""
-        if self.folder is None or not self._new:
+        if self.folder is None:
             return
+        if self._new:
+            self._write_segment(self.folder)
+        prune_stores(self.folder)
+
+    def _write_segment(self, folder: Path) -> None:
         compact = len(self._segments) + 1 > MAX_SEGMENTS
         entries = {k: self._entries[k] for k in self._used} if compact else self._new
         with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             name = f"seg-{os.getpid()}-{uuid.uuid4().hex[:12]}.pickle"
-            temp = self.folder / f".{name}"
+            temp = folder / f".{name}"
             with open(temp, "wb") as handle:
                 for item in entries.items():  # one at a time: the pickler's memo stays small
                     pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self.folder / name)
+            os.replace(temp, folder / name)
             if compact:
                 for old in self._segments:
                     old.unlink(missing_ok=True)
+
+
+def prune_stores(keep: Path, most: int = MAX_STORES) -> None:
+    """Forget the stores built least recently, beyond ``most`` (a big store's memo is ~100 MB)."""
+    with contextlib.suppress(OSError):
+        os.utime(keep)
+        folders = sorted(
+            (p for p in keep.parent.iterdir() if p.is_dir()),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for stale in folders[most:]:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _read_segment(path: Path) -> dict[MemoKey, Any]:
