@@ -23,7 +23,7 @@ from sitegen import __version__, statcache
 from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor_assets
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import Problem, SitegenError, errors_only
-from sitegen.integrity import seal_site, write_zip
+from sitegen.integrity import PROVENANCE, SUMS, seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
 from sitegen.pages import Page, Planned, SiteInfo, plan_site, published_files
@@ -44,7 +44,9 @@ from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, check_records, memo_schema
 from sitegen.verify import store_root_digest, verify_loaded
 from sitegen.write import (
+    BUILD_MANIFEST,
     check_output_dir,
+    commit_in_place,
     discard,
     link_or_copy,
     new_staging_dir,
@@ -107,14 +109,15 @@ def _build(options: BuildOptions) -> BuildReport:
     planned = plan_site(site, project, config, read_object, audit)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
+    in_place = bool(read_build_manifest(options.out))
     try:
-        results = render_all(planned, staging, options, salt, config.theme_dir)
-        write_extras(staging, project, config, options, read_object)
-        write_build_manifest(
-            staging, {"sitegen": __version__, "salt": salt}, {r.url: r.recorded for r in results}
-        )
-        seal_site(staging, audit[1], {r.url: r.recorded.split(":")[1] for r in results})
-        swap_into_place(staging, options.out)
+        results = render_all(planned, staging, options, salt, config.theme_dir, in_place)
+        write_extras(staging, project, config, options, read_object, [r.url for r in results])
+        if in_place:
+            commit_in_place(staging, options.out, {r.url for r in results} | SITE_META)
+        finish_site(options.out if in_place else staging, salt, audit[1], results)
+        if not in_place:
+            swap_into_place(staging, options.out)
     except BaseException:
         discard(staging)
         raise
@@ -130,6 +133,17 @@ def _build(options: BuildOptions) -> BuildReport:
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
+
+
+SITE_META = frozenset({BUILD_MANIFEST, SUMS, PROVENANCE})
+
+
+def finish_site(root: Path, salt: str, predicate: dict[str, Any], results: list[Rendered]) -> None:
+    """The build manifest, then the seal (provenance.json and SHA256SUMS) over everything."""
+    write_build_manifest(
+        root, {"sitegen": __version__, "salt": salt}, {r.url: r.recorded for r in results}
+    )
+    seal_site(root, predicate, {r.url: r.recorded.split(":")[1] for r in results})
 
 
 def store_memo(backend: object, local: Path | None) -> Memo | None:
@@ -220,6 +234,7 @@ class _Job:
     identities: dict[str, tuple[statcache.Identity, str]]
     salt: str
     theme_dir: Path | None
+    in_place: bool
 
 
 @dataclass(frozen=True)
@@ -293,19 +308,26 @@ def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
         found.append((url, old, recorded, identity))
     rows = []
     for url, old, recorded, identity in found:
-        if not link_or_copy(old, _JOB.staging, url):  # a copy is a new file
+        if not _JOB.in_place and not link_or_copy(old, _JOB.staging, url):  # a copy: a new file
             identity = statcache.identity(_JOB.staging / url)
         rows.append(Rendered(url, recorded, False, identity))
     return rows
 
 
 def render_all(
-    planned: list[Planned], staging: Path, options: BuildOptions, salt: str, theme_dir: Path | None
+    planned: list[Planned],
+    staging: Path,
+    options: BuildOptions,
+    salt: str,
+    theme_dir: Path | None,
+    in_place: bool = False,
 ) -> list[Rendered]:
+    """Render what changed into ``staging``; unchanged pages are linked there, or, when the
+    previous site is updated in place, simply left where they are."""
     global _JOB, _ENV
     previous = read_build_manifest(options.out)
     identities = statcache.load(options.out) if previous else {}
-    _JOB = _Job(planned, staging, options.out, previous, identities, salt, theme_dir)
+    _JOB = _Job(planned, staging, options.out, previous, identities, salt, theme_dir, in_place)
     _ENV = None
     jobs = options.jobs or (os.cpu_count() or 1)
     chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
@@ -325,6 +347,7 @@ def write_extras(
     config: SiteConfig,
     options: BuildOptions,
     read_object: Callable[[str], bytes | None],
+    pages: list[str],
 ) -> None:
     """Theme static files, published file bytes, vendored JS, .nojekyll and sitemap."""
     for url, path in static_files(config.theme_dir).items():
@@ -342,13 +365,11 @@ def write_extras(
         vendor_assets(staging, default_cache_dir(), CHART_ASSETS + GRAPH_ASSETS)
     write_file(staging, ".nojekyll", b"")
     if config.base_url:
-        write_file(staging, "sitemap.xml", sitemap(config.base_url, staging))
+        write_file(staging, "sitemap.xml", sitemap(config.base_url, pages))
 
 
-def sitemap(base_url: str, staging: Path) -> bytes:
-    urls = sorted(
-        p.relative_to(staging).as_posix() for p in staging.rglob("*.html") if p.name != "404.html"
-    )
+def sitemap(base_url: str, pages: list[str]) -> bytes:
+    urls = sorted(u for u in pages if u.endswith(".html") and u.rsplit("/", 1)[-1] != "404.html")
     items = "".join(f"  <url><loc>{escape(base_url + u)}</loc></url>\n" for u in urls)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -1,8 +1,9 @@
-"""The write stage: build beside the output, reuse unchanged pages, then swap into place.
+"""The write stage: render beside the output, then swap it in or commit in place.
 
-A failed build never touches the previous site. Unchanged pages (same fingerprint as in
-the previous build manifest) are hard-linked from the previous output instead of being
-rendered again, which makes incremental builds atomic too.
+A failed build never touches the previous site: everything is rendered into a temp folder
+first. A first build swaps that folder in whole; a rebuild (the previous output is a
+sitegen site) only stages what changed and moves it over the old files, deleting what the
+site no longer has (:func:`commit_in_place`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,52 @@ def swap_into_place(staging: Path, out: Path) -> None:
         os.rename(out, old)
     os.rename(staging, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> None:
+    """Move the staged files over the previous site, then delete what the site no longer has.
+
+    Used by incremental builds, where linking every unchanged page into a new tree and
+    deleting the old one would cost more than the build itself. Everything that can fail on
+    bad input has failed before this point; an interrupted commit leaves pages whose bytes
+    no longer match the build manifest, which the next build renders again (and
+    ``verify-site`` reports until then).
+    """
+    staged = sorted(walk_files(str(staging)))
+    for rel in staged:
+        target = os.path.join(out, rel)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        _make_parent(target)
+        os.replace(os.path.join(staging, rel), target)
+    wanted = set(keep) | set(staged)
+    for rel in walk_files(str(out)):
+        if rel not in wanted:
+            os.unlink(os.path.join(out, rel))
+    _remove_empty_dirs(str(out))
+    discard(staging)
+
+
+def walk_files(root: str, prefix: str = "") -> Iterator[str]:
+    """Relative '/'-separated paths of the files under ``root`` (scandir: no stat per file)."""
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from walk_files(entry.path, f"{prefix}{entry.name}/")
+            else:
+                yield f"{prefix}{entry.name}"
+
+
+def _remove_empty_dirs(root: str) -> bool:
+    """Remove empty folders below ``root``; whether ``root`` itself ended up empty."""
+    empty = True
+    with os.scandir(root) as entries:
+        for entry in list(entries):
+            if entry.is_dir(follow_symlinks=False) and _remove_empty_dirs(entry.path):
+                os.rmdir(entry.path)
+            else:
+                empty = False
+    return empty
 
 
 def discard(staging: Path) -> None:

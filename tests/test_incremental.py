@@ -191,3 +191,37 @@ def test_only_the_stores_built_last_keep_a_memo(tmp_path: Path) -> None:
     prune_stores(base / "store00", most=8)  # store00 was just built: it is the newest now
     kept = sorted(p.name for p in base.iterdir())
     assert kept == ["store00", *(f"store{i:02d}" for i in range(5, 12))]
+
+
+def test_an_incremental_build_removes_what_the_site_no_longer_has(
+    store: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "sitegen.yaml"
+    config.write_text("base_url: https://example.org/site/\n", encoding="utf-8")
+    out = tmp_path / "site"
+    build(BuildOptions(store, out, config_path=config))
+    assert (out / "sitemap.xml").is_file()
+    (out / "stray.html").write_text("<p>not from the store</p>", encoding="utf-8")
+    config.write_text("title: Grades\n", encoding="utf-8")
+    build(BuildOptions(store, out, config_path=config))
+    assert not (out / "sitemap.xml").exists() and not (out / "stray.html").exists()
+    build(BuildOptions(store, tmp_path / "fresh", config_path=config))
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
+
+
+def test_a_render_error_leaves_the_previous_site_as_it_was(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    before = tree_bytes(out)
+    new_dataset_version(store, tmp_path / "work")
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "version.html").write_text(
+        "{% extends 'default:version.html' %}{% block content %}{{ nope.x }}{% endblock %}"
+    )
+    config = tmp_path / "sitegen.yaml"
+    config.write_text("theme: theme\n", encoding="utf-8")
+    with pytest.raises(SitegenError, match="template"):
+        build(BuildOptions(store, out, config_path=config))
+    assert tree_bytes(out) == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
