@@ -48,7 +48,6 @@ from sitegen.write import (
     check_output_dir,
     commit_in_place,
     discard,
-    link_or_copy,
     new_staging_dir,
     read_build_manifest,
     swap_into_place,
@@ -109,19 +108,19 @@ def _build(options: BuildOptions) -> BuildReport:
     planned = plan_site(site, project, config, read_object, audit)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
-    in_place = bool(read_build_manifest(options.out))
+    previous = read_build_manifest(options.out)
     try:
-        results = render_all(planned, staging, options, salt, config.theme_dir, in_place)
+        results = render_all(planned, staging, options, salt, config.theme_dir, previous)
         write_extras(staging, project, config, options, read_object, [r.url for r in results])
-        if in_place:
+        if previous:  # a rebuild: commit in place
             commit_in_place(staging, options.out, {r.url for r in results} | SITE_META)
-        finish_site(options.out if in_place else staging, salt, audit[1], results)
-        if not in_place:
+        finish_site(options.out if previous else staging, salt, audit[1], results)
+        if not previous:
             swap_into_place(staging, options.out)
     except BaseException:
         discard(staging)
         raise
-    statcache.save(options.out, {r.url: (r.identity, r.recorded.split(":")[1]) for r in results})
+    statcache.save(options.out, {r.url: (r.identity, r.sha256) for r in results})
     if options.zip_path is not None:
         write_zip(options.out, options.zip_path)
     rendered = sum(1 for r in results if r.fresh)
@@ -143,7 +142,7 @@ def finish_site(root: Path, salt: str, predicate: dict[str, Any], results: list[
     write_build_manifest(
         root, {"sitegen": __version__, "salt": salt}, {r.url: r.recorded for r in results}
     )
-    seal_site(root, predicate, {r.url: r.recorded.split(":")[1] for r in results})
+    seal_site(root, predicate, {r.url: r.sha256 for r in results})
 
 
 def store_memo(backend: object, local: Path | None) -> Memo | None:
@@ -234,7 +233,6 @@ class _Job:
     identities: dict[str, tuple[statcache.Identity, str]]
     salt: str
     theme_dir: Path | None
-    in_place: bool
 
 
 @dataclass(frozen=True)
@@ -245,6 +243,10 @@ class Rendered:
     recorded: str
     fresh: bool
     identity: statcache.Identity | None
+
+    @property
+    def sha256(self) -> str:
+        return self.recorded.split(":")[1]
 
 
 _JOB: _Job | None = None
@@ -262,7 +264,7 @@ def _render_range(bounds: tuple[int, int]) -> list[Rendered]:
         fingerprint = hashlib.sha256(f"{_JOB.salt}\0{group.key()}".encode()).hexdigest()
         reused = _reuse(group.urls, fingerprint)
         out.extend(
-            reused if reused is not None else map(_write_page, group.build(), repeat(fingerprint))
+            reused if reused is not None else map(_write_page, group.pages(), repeat(fingerprint))
         )
     return out
 
@@ -271,7 +273,7 @@ def _by_context(group: Planned) -> list[Rendered]:
     """Pages without an input key: fingerprinted by their whole context once built."""
     assert _JOB is not None
     out = []
-    for page in group.build():
+    for page in group.pages():
         fingerprint = context_fingerprint(_JOB.salt, page)
         reused = _reuse((page.url,), fingerprint)
         out.extend(reused if reused is not None else [_write_page(page, fingerprint)])
@@ -290,13 +292,13 @@ def _write_page(page: Page, fingerprint: str) -> Rendered:
 
 
 def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
-    """Link the previous pages into the new site if their inputs and their bytes are unchanged.
+    """Keep the previous pages where they are if their inputs and their bytes are unchanged.
 
     A page edited in place no longer matches its recorded sha256 (see :mod:`sitegen.statcache`),
     so it is rendered again, never re-sealed.
     """
     assert _JOB is not None
-    found = []
+    rows = []
     for url in urls:
         recorded = _JOB.previous.get(url, "")
         if not recorded.startswith(fingerprint + ":"):
@@ -305,11 +307,6 @@ def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
         identity = statcache.intact(old, recorded.split(":")[1], _JOB.identities.get(url))
         if identity is None:
             return None
-        found.append((url, old, recorded, identity))
-    rows = []
-    for url, old, recorded, identity in found:
-        if not _JOB.in_place and not link_or_copy(old, _JOB.staging, url):  # a copy: a new file
-            identity = statcache.identity(_JOB.staging / url)
         rows.append(Rendered(url, recorded, False, identity))
     return rows
 
@@ -320,14 +317,13 @@ def render_all(
     options: BuildOptions,
     salt: str,
     theme_dir: Path | None,
-    in_place: bool = False,
+    previous: dict[str, str],
 ) -> list[Rendered]:
-    """Render what changed into ``staging``; unchanged pages are linked there, or, when the
-    previous site is updated in place, simply left where they are."""
+    """Render what changed into ``staging``; unchanged pages of the ``previous`` build (its
+    manifest: url -> ``fingerprint:sha256``) stay where they are in the output."""
     global _JOB, _ENV
-    previous = read_build_manifest(options.out)
     identities = statcache.load(options.out) if previous else {}
-    _JOB = _Job(planned, staging, options.out, previous, identities, salt, theme_dir, in_place)
+    _JOB = _Job(planned, staging, options.out, previous, identities, salt, theme_dir)
     _ENV = None
     jobs = options.jobs or (os.cpu_count() or 1)
     chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]

@@ -7,11 +7,12 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import Problem
+from sitegen.write import walk_files
 
 SUMS = "SHA256SUMS"
 PROVENANCE = "provenance.json"
@@ -28,20 +29,10 @@ def site_files(
     """Relative path -> sha256 of every file in the site, sorted; ``known`` hashes are reused."""
     known = known or {}
     out = {}
-    for rel in sorted(_walk(str(root))):
+    for rel in sorted(walk_files(str(root), follow_symlinks=True)):
         if rel not in exclude:
             out[rel] = known.get(rel) or _sha256_file(os.path.join(root, rel))
     return out
-
-
-def _walk(root: str, prefix: str = "") -> Iterator[str]:
-    """Relative '/'-separated paths of the files under ``root`` (scandir: no stat per file)."""
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if entry.is_dir():
-                yield from _walk(entry.path, f"{prefix}{entry.name}/")
-            elif entry.is_file():
-                yield f"{prefix}{entry.name}"
 
 
 def _sha256_file(path: str) -> str:

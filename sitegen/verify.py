@@ -48,8 +48,12 @@ def _strict(problem: Problem) -> Problem:
     return Problem(problem.path, problem.line, problem.message, problem.hint, "error")
 
 
+def is_file_uri(uri: str) -> bool:
+    return uri[:5].lower() == "file:"
+
+
 def local_reference(uri: str) -> Path | None:
-    if uri[:5].lower() != "file:":
+    if not is_file_uri(uri):
         return None
     parts = urlsplit(uri)
     if parts.scheme == "file":
@@ -143,7 +147,7 @@ def verify_loaded(
         found = [
             why
             for f in version.files
-            if (f.ref is None or f.ref[:5].lower() == "file:")
+            if (f.ref is None or is_file_uri(f.ref))  # other references have no bytes here
             and (why := check_file(backend, version, f, hashed))
         ]
         problems.extend(

@@ -63,18 +63,6 @@ def write_file(staging: Path, url: str, data: bytes) -> None:
         handle.write(data)
 
 
-def link_or_copy(source: Path, staging: Path, url: str) -> bool:
-    """Hard-link ``source`` into the staging site (True), or copy it where links fail."""
-    target = os.path.join(staging, url)
-    _make_parent(target)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-        return False
-    return True
-
-
 def _make_parent(target: str) -> None:
     """Plain strings and one syscall in the common case: tens of thousands of pages."""
     parent = os.path.dirname(target)
@@ -123,13 +111,17 @@ def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> None:
     discard(staging)
 
 
-def walk_files(root: str, prefix: str = "") -> Iterator[str]:
-    """Relative '/'-separated paths of the files under ``root`` (scandir: no stat per file)."""
+def walk_files(root: str, follow_symlinks: bool = False, prefix: str = "") -> Iterator[str]:
+    """Relative '/'-separated paths below ``root`` (scandir: no stat per entry).
+
+    Without ``follow_symlinks``, every entry that is not a folder (links included: the
+    things to delete); with it, what links point to, and only files (the things to hash).
+    """
     with os.scandir(root) as entries:
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                yield from walk_files(entry.path, f"{prefix}{entry.name}/")
-            else:
+            if entry.is_dir(follow_symlinks=follow_symlinks):
+                yield from walk_files(entry.path, follow_symlinks, f"{prefix}{entry.name}/")
+            elif not follow_symlinks or entry.is_file():
                 yield f"{prefix}{entry.name}"
 
 

@@ -67,6 +67,13 @@ class Planned:
     build: Callable[[], list[Page]]
     key: Callable[[], str] | None = None
 
+    def pages(self) -> list[Page]:
+        """Build the pages; they must be exactly the URLs planned (reuse relies on it)."""
+        pages = self.build()
+        if tuple(p.url for p in pages) != self.urls:
+            raise AssertionError(f"planned {self.urls}, built {[p.url for p in pages]}")
+        return pages
+
 
 @dataclass(frozen=True)
 class _Lineage:
@@ -91,8 +98,6 @@ def _later(urls: tuple[str, ...], *builders: Callable[[], Page | list[Page]]) ->
         for make in builders:
             made = make()
             pages.extend(made if isinstance(made, list) else [made])
-        if tuple(p.url for p in pages) != urls:
-            raise AssertionError(f"planned {urls}, built {[p.url for p in pages]}")
         return pages
 
     return Planned(urls, build)

@@ -171,29 +171,32 @@ def is_plain_path(path: str) -> bool:
 
 def is_plain_uri(uri: str) -> bool:
     """A reference URI that passes :func:`check_reference_uri` at a glance."""
-    return _each_line_matches(_PLAIN_URI_RE, [uri], 2048)
+    return _joined_if_every_line_matches(_PLAIN_URI_RE, [uri], 2048) is not None
 
 
-def _each_line_matches(pattern: re.Pattern[str], items: Sequence[str], limit: int) -> bool:
-    """One regex over all items joined by newlines; none may contain a newline itself."""
+def _joined_if_every_line_matches(
+    pattern: re.Pattern[str], items: Sequence[str], limit: int
+) -> str | None:
+    """The items joined by newlines if one regex over them matches; none may hold a newline."""
     if not items:
-        return True
+        return ""
     joined = "\n".join(items)
-    return (
+    if (
         max(map(len, items)) <= limit
         and joined.count("\n") == len(items) - 1
         and pattern.fullmatch(joined) is not None
-    )
+    ):
+        return joined
+    return None
 
 
 def _plain_paths(paths: Sequence[str]) -> bool:
     """Plain paths: printable ASCII that JSON does not escape, relative, no empty, '.' or
     '..' segment, at most 1024 bytes."""
-    if not paths or not _each_line_matches(_PLAIN_PATH_RE, paths, 1024):
-        return False
-    joined = "\n".join(paths)
+    joined = _joined_if_every_line_matches(_PLAIN_PATH_RE, paths, 1024) if paths else None
     return (
-        joined[0] not in "./"
+        joined is not None
+        and joined[0] not in "./"
         and joined[-1] != "/"
         and not any(bad in joined for bad in ("/.", "//", "\n.", "\n/", "/\n"))
     )
@@ -213,7 +216,7 @@ def _all_plain(entries: Sequence[tuple[Any, Any, Any, Any]]) -> bool:
         and all(type(e[2]) is int for e in entries)
         and _plain_paths(paths)
         and _all_sha256(shas)
-        and _each_line_matches(_PLAIN_URI_RE, refs, 2048)
+        and _joined_if_every_line_matches(_PLAIN_URI_RE, refs, 2048) is not None
     )
 
 

@@ -6,6 +6,7 @@ checks their shape. Parse errors become problems with the file and line.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -106,8 +107,7 @@ def _read_manifest(backend: Backend, key: str, problems: list[Problem], memo: Me
     identity = backend.identity(key)
     if ("manifest", key, identity) in memo:
         return Raw(key, backend.display(key), "", None, identity, memoized=True)
-    raw = read_json(backend, key, problems)
-    return Raw(raw.key, raw.display, raw.text, raw.data, identity)
+    return dataclasses.replace(read_json(backend, key, problems), identity=identity)
 
 
 def _read_runs(
@@ -144,7 +144,7 @@ def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list
 
 
 def _read_history(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
-    """A history's rows and the sha256 of its text (which is not kept when memoized)."""
+    """A history's rows and the sha256 of its text (the text is not kept when memoized)."""
     if memo is None:
         return read_jsonl(backend, key, problems)
     identity = backend.identity(key)
@@ -156,9 +156,8 @@ def _read_history(backend: Backend, key: str, problems: list[Problem], memo: Mem
     found_here: list[Problem] = []
     raw = read_jsonl(backend, key, found_here)
     problems.extend(found_here)
-    sha = sha256_hex(raw.text.encode("utf-8"))
-    memo[memo_key] = (sha, raw.data, tuple(found_here))
-    return Raw(raw.key, raw.display, raw.text, raw.data, identity, False, sha)
+    memo[memo_key] = (raw.sha256, raw.data, tuple(found_here))
+    return dataclasses.replace(raw, identity=identity)
 
 
 def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:
@@ -188,6 +187,7 @@ def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
 
 
 def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
+    """One row per line; ``sha256`` is the text's (pages are keyed by it)."""
     text = _decode(backend, key, problems) or ""
     rows: list[Any] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -204,7 +204,7 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
                     "a writer may have been killed mid-line; the rest is kept",
                 )
             )
-    return Raw(key, backend.display(key), text, rows)
+    return Raw(key, backend.display(key), text, rows, sha256=sha256_hex(text.encode("utf-8")))
 
 
 _DECODER = json.JSONDecoder()

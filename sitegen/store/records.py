@@ -202,10 +202,7 @@ def check_records(raw: RawStore, memo: Memo | None = None) -> Records:
         raw.events,
         state,
         tuple(problems),
-        {
-            h.key.split("/")[1]: h.sha256 or sha256_hex(h.text.encode("utf-8"))
-            for h in raw.histories
-        },
+        {h.key.split("/")[1]: h.sha256 for h in raw.histories},
     )
 
 
@@ -224,15 +221,15 @@ def check_manifest(
                 warning=True,
             )
         return None
-    memo_key = ("manifest", raw.key, raw.identity) if raw.identity is not None else None
+    memo_key = ("manifest", raw.key, raw.identity or ())
     record: VersionRecord | None
     found: tuple[Problem, ...]
-    if memo is not None and memo_key is not None and raw.memoized:
+    if raw.memoized and memo is not None:  # the reader found it there
         record, found = memo[memo_key]
     else:
         collected: list[Problem] = []
         record, found = parse_manifest(raw, collected), tuple(collected)
-        if memo is not None and memo_key is not None and record is not None:
+        if memo is not None and raw.identity is not None and record is not None:
             memo[memo_key] = (record, found)
     problems.extend(found)
     if record is not None and state.manifest_hashes.get((coll, version)) not in (
