@@ -39,13 +39,20 @@ from sitegen.pages.compare import (
 )
 from sitegen.pages.keys import (
     graph_key,
+    neighbourhood_keys,
     node_digests,
     run_digest,
     run_key,
     site_key,
     version_group_key,
 )
-from sitegen.pages.lineage import lineage_pages, lineage_urls, node_details, panel, panel_graph
+from sitegen.pages.lineage import (
+    PANEL_DEPTH,
+    lineage_pages,
+    lineage_urls,
+    node_details,
+    panel,
+)
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
 from sitegen.verify import VerifyReport
@@ -82,12 +89,13 @@ class _Lineage:
     base: str
     runs: dict[str, str]
     nodes: dict[str, str]
+    keys: dict[str, str]
 
     def panel(self, url: str, centre: str) -> dict[str, Any]:
         return panel(self.details, self.graph, url, centre)
 
     def key(self, centre: str) -> str:
-        return graph_key(*panel_graph(self.graph, centre), self.nodes)
+        return self.keys[centre]
 
 
 def _later(urls: tuple[str, ...], *builders: Callable[[], Page | list[Page]]) -> Planned:
@@ -116,7 +124,9 @@ def plan_site(
     """
     graph, details = build_graph(project), node_details(project)
     runs = {run.id: run_digest(run) for run in project.runs}
-    lineage = _Lineage(graph, details, site_key(site, project), runs, node_digests(details))
+    nodes = node_digests(details)
+    keys = neighbourhood_keys(graph, nodes, PANEL_DEPTH)
+    lineage = _Lineage(graph, details, site_key(site, project), runs, nodes, keys)
     whole_graph = Planned(
         lineage_urls(graph),
         partial(lineage_pages, site, graph, details),

@@ -47,6 +47,35 @@ def node_digests(details: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def neighbourhood_keys(graph: Graph, nodes: Mapping[str, str], depth: int) -> dict[str, str]:
+    """Per node, a digest of everything within ``depth`` hops upstream and downstream.
+
+    A lineage panel shows the nodes within ``depth`` hops up and down (fewer around hubs)
+    with every edge among them. Each node's local digest covers its facts and its incident
+    edges, and each hop folds in the digests one hop further, so a change anywhere in that
+    reach (a node's facts, an edge, a node appearing) changes the key. One pass per hop
+    over the whole graph replaces a neighbourhood search per page.
+    """
+    incident: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for e in graph.edges:
+        incident[e.source].append(repr(e))
+        incident[e.target].append(repr(e))
+    local = {
+        n: digest(repr(node), nodes.get(n, ""), tuple(incident[n]))
+        for n, node in graph.nodes.items()
+    }
+    up = _folded(local, graph.predecessors(), depth)
+    down = _folded(local, graph.successors(), depth)
+    return {n: digest(depth, up[n], down[n]) for n in local}
+
+
+def _folded(local: Mapping[str, str], adj: Mapping[str, list[str]], hops: int) -> dict[str, str]:
+    keys = dict(local)
+    for _ in range(hops):
+        keys = {n: digest(own, tuple(keys[m] for m in adj.get(n, ()))) for n, own in local.items()}
+    return keys
+
+
 def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> str:
     """A lineage neighbourhood (or the whole graph): its depth, nodes with their facts, edges."""
     return digest(

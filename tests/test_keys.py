@@ -1,0 +1,74 @@
+"""Input keys of lineage panels: an unchanged key must mean an unchanged panel."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sitegen.lineage import Edge, Graph, Node
+from sitegen.pages.keys import neighbourhood_keys
+from sitegen.pages.lineage import PANEL_DEPTH, panel
+
+
+def chain(length: int, aliases: dict[int, tuple[str, ...]] | None = None) -> Graph:
+    """v0 -> r1 -> v2 -> r3 -> ... alternating versions and runs."""
+    aliases = aliases or {}
+    nodes = {}
+    for i in range(length):
+        kind = "version" if i % 2 == 0 else "run"
+        nodes[f"n{i}"] = Node(f"n{i}", kind, f"node {i}", "t", "c", "", aliases.get(i, ()))
+    edges = tuple(Edge(f"n{i}", f"n{i + 1}") for i in range(length - 1))
+    return Graph.of(nodes, edges)
+
+
+def test_a_change_three_hops_away_changes_the_key_and_four_hops_away_does_not() -> None:
+    before = neighbourhood_keys(chain(8), {}, PANEL_DEPTH)
+    near = neighbourhood_keys(chain(8, {3: ("latest",)}), {}, PANEL_DEPTH)
+    far = neighbourhood_keys(chain(8, {4: ("latest",)}), {}, PANEL_DEPTH)
+    assert near["n0"] != before["n0"]
+    assert far["n0"] == before["n0"]
+    assert far["n7"] != before["n7"]  # three hops upstream of n7
+
+
+def test_node_facts_are_part_of_the_key() -> None:
+    graph = chain(4)
+    before = neighbourhood_keys(graph, {"n2": "a"}, PANEL_DEPTH)
+    after = neighbourhood_keys(graph, {"n2": "b"}, PANEL_DEPTH)
+    assert before["n0"] != after["n0"]
+
+
+def random_graph(rng: random.Random, size: int) -> Graph:
+    nodes = {}
+    for i in range(size):
+        node_id = f"v:model/m:v{i}" if i % 2 else f"r:run{i}"
+        nodes[node_id] = Node(node_id, "version" if i % 2 else "run", f"n{i}", "t", "c", "")
+    ids = sorted(nodes)
+    edges = {Edge(a, b) for a, b in (rng.sample(ids, 2) for _ in range(size + size // 2))}
+    return Graph.of(nodes, tuple(sorted(edges, key=lambda e: (e.source, e.target))))
+
+
+def mutate(rng: random.Random, graph: Graph) -> Graph:
+    nodes, edges = dict(graph.nodes), set(graph.edges)
+    choice = rng.randrange(3)
+    if choice == 0:
+        node = nodes[rng.choice(sorted(nodes))]
+        nodes[node.id] = Node(node.id, node.kind, node.label, node.type, node.collection, "", ("x",))
+    elif choice == 1 and edges:
+        edges.remove(rng.choice(sorted(edges, key=repr)))
+    else:
+        edges.add(Edge(*rng.sample(sorted(nodes), 2)))
+    return Graph.of(nodes, tuple(sorted(edges, key=lambda e: (e.source, e.target))))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_an_unchanged_key_means_an_unchanged_panel(seed: int) -> None:
+    rng = random.Random(seed)
+    before = random_graph(rng, rng.randrange(6, 30))
+    after = mutate(rng, before)
+    old, new = (neighbourhood_keys(g, {}, PANEL_DEPTH) for g in (before, after))
+    unchanged = [n for n in before.nodes if old[n] == new[n]]
+    for node in unchanged:
+        assert panel({}, before, "x.html", node) == panel({}, after, "x.html", node), node
+    if after != before:
+        assert len(unchanged) < len(before.nodes), "a change reaches at least its own panel"
