@@ -288,7 +288,8 @@ def _write_page(page: Page, fingerprint: str) -> Rendered:
     data = render_page(_ENV, page)
     write_file(_JOB.staging, page.url, data)
     recorded = f"{fingerprint}:{hashlib.sha256(data).hexdigest()}"
-    return Rendered(page.url, recorded, True, statcache.identity(_JOB.staging / page.url))
+    identity = statcache.identity(os.path.join(_JOB.staging, page.url))
+    return Rendered(page.url, recorded, True, identity)
 
 
 def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
@@ -303,7 +304,7 @@ def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
         recorded = _JOB.previous.get(url, "")
         if not recorded.startswith(fingerprint + ":"):
             return None
-        old = _JOB.previous_out / url
+        old = os.path.join(_JOB.previous_out, url)
         identity = statcache.intact(old, recorded.split(":")[1], _JOB.identities.get(url))
         if identity is None:
             return None

@@ -51,6 +51,20 @@ def statement(subjects: Mapping[str, str], predicate: Mapping[str, Any]) -> dict
     }
 
 
+def statement_text(subjects: Mapping[str, str], predicate: Mapping[str, Any]) -> str:
+    """``json.dumps(statement(...), indent=1, sort_keys=True)`` plus a newline, written
+    directly: Python's indenting encoder takes half a second for 40,000 subjects."""
+    head = json.dumps(statement({}, predicate), indent=1, sort_keys=True)
+    if not subjects:
+        return head + "\n"
+    items = ",\n".join(
+        f'  {{\n   "digest": {{\n    "sha256": "{sha}"\n   }},\n   "name": {json.dumps(name)}\n  }}'
+        for name, sha in sorted(subjects.items())
+    )
+    before, _, after = head.rpartition('"subject": []')  # the last key, sorted
+    return f'{before}"subject": [\n{items}\n ]{after}\n'
+
+
 def seal_site(
     root: Path, predicate: Mapping[str, Any], known: Mapping[str, str] | None = None
 ) -> None:
@@ -59,7 +73,7 @@ def seal_site(
     ``known`` maps pages to the sha256 of the bytes the build just wrote or verified.
     """
     subjects = site_files(root, known=known)
-    body = json.dumps(statement(subjects, predicate), indent=1, sort_keys=True) + "\n"
+    body = statement_text(subjects, predicate)
     (root / PROVENANCE).write_text(body, encoding="utf-8")
     sums = dict(sorted({**subjects, PROVENANCE: hashlib.sha256(body.encode()).hexdigest()}.items()))
     (root / SUMS).write_text(

@@ -106,6 +106,13 @@ class Project:
     def run(self, run_id: str) -> Run | None:
         return self._runs_by_id.get(run_id)
 
+    @cached_property
+    def _versions_by_ref(self) -> dict[str, Version]:
+        return {v.ref: v for c in self.collections for v in c.versions}
+
+    def version(self, ref: str) -> Version | None:
+        return self._versions_by_ref.get(ref)
+
 
 def actor_label(actor: Mapping[str, Any]) -> str:
     who = str(actor.get("user", "")) or "unknown"

@@ -33,7 +33,7 @@ def cache_file(out: Path) -> Path | None:
     return base / f"{path_key(out)}.json" if base else None
 
 
-def identity(path: Path) -> Identity | None:
+def identity(path: str | Path) -> Identity | None:
     try:
         st = os.stat(path)
     except OSError:
@@ -66,7 +66,9 @@ def save(out: Path, entries: Mapping[str, tuple[Identity | None, str]]) -> None:
         temp.unlink(missing_ok=True)
 
 
-def intact(path: Path, sha256: str, recorded: tuple[Identity, str] | None) -> Identity | None:
+def intact(
+    path: str | Path, sha256: str, recorded: tuple[Identity, str] | None
+) -> Identity | None:
     """The file's identity when it holds bytes hashing to ``sha256``, else None."""
     current = identity(path)
     if current is None:
@@ -74,7 +76,8 @@ def intact(path: Path, sha256: str, recorded: tuple[Identity, str] | None) -> Id
     if recorded is not None and recorded == (current, sha256):
         return current
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError:
         return None
     return current if hashlib.sha256(data).hexdigest() == sha256 else None

@@ -11,6 +11,7 @@ import pytest
 import sitegen
 from sitegen.build import BuildOptions, build
 from sitegen.cli import main
+from sitegen.integrity import statement, statement_text
 from tests.helpers import make_files, small_project
 from tests.sitecheck import links_of, tree_bytes
 
@@ -143,8 +144,12 @@ def test_audit_page_lists_events_and_integrity(store: Path, tmp_path: Path) -> N
     assert "Verified." in audit
     events = sitegen.Store(store).load().events
     assert all(e.hash[:12] in audit for e in events)
-    assert re.search(r"grades: production|production", audit)
-    assert "Produced by run" in audit and "train1" in audit
+    assert 'href="model/grader.html"' in audit and "1 of 1 with a producing run" in audit
+    model = (out / "audit/model/grader.html").read_text()
+    assert "Produced by run" in model and "train1" in model
+    assert re.search(r'<a href="../../artifacts/model/grader/v0/index.html">v0</a>', model)
+    dataset = (out / "audit/dataset/grades.html").read_text()
+    assert "production" in model and "Produced by run" not in dataset
 
 
 def test_incremental_build_does_not_reseal_a_tampered_page(store: Path, tmp_path: Path) -> None:
@@ -157,3 +162,13 @@ def test_incremental_build_does_not_reseal_a_tampered_page(store: Path, tmp_path
     assert report.rendered == 1
     assert page.read_bytes() == original
     assert main(["verify-site", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    "subjects",
+    [{}, {"a.html": "0" * 64, 'ü/q"uote\\.html': "1" * 64, "z/<b>.js": "2" * 64}],
+)
+def test_provenance_text_is_the_indented_json_of_the_statement(subjects: dict[str, str]) -> None:
+    predicate = {"store": {"subject": [], "name": "ü"}, "offline": False}
+    expected = json.dumps(statement(subjects, predicate), indent=1, sort_keys=True) + "\n"
+    assert statement_text(subjects, predicate) == expected

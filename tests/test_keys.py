@@ -53,7 +53,9 @@ def mutate(rng: random.Random, graph: Graph) -> Graph:
     choice = rng.randrange(3)
     if choice == 0:
         node = nodes[rng.choice(sorted(nodes))]
-        nodes[node.id] = Node(node.id, node.kind, node.label, node.type, node.collection, "", ("x",))
+        nodes[node.id] = Node(
+            node.id, node.kind, node.label, node.type, node.collection, "", ("x",)
+        )
     elif choice == 1 and edges:
         edges.remove(rng.choice(sorted(edges, key=repr)))
     else:

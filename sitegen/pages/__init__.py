@@ -12,7 +12,7 @@ from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
 from sitegen.lineage import Graph, build_graph, run_id, version_id
 from sitegen.model import Collection, Project, Run
-from sitegen.pages.audit import audit_page
+from sitegen.pages.audit import audit_page, collection_audit_page, collection_audit_url
 from sitegen.pages.collection import (
     collection_page,
     published_file_url,
@@ -38,6 +38,7 @@ from sitegen.pages.compare import (
     version_script_url,
 )
 from sitegen.pages.keys import (
+    collection_key,
     graph_key,
     neighbourhood_keys,
     node_digests,
@@ -98,7 +99,11 @@ class _Lineage:
         return self.keys[centre]
 
 
-def _later(urls: tuple[str, ...], *builders: Callable[[], Page | list[Page]]) -> Planned:
+def _later(
+    urls: tuple[str, ...],
+    *builders: Callable[[], Page | list[Page]],
+    key: Callable[[], str] | None = None,
+) -> Planned:
     """Pages whose URLs are known now and whose contexts are built in a render worker."""
 
     def build() -> list[Page]:
@@ -108,7 +113,7 @@ def _later(urls: tuple[str, ...], *builders: Callable[[], Page | list[Page]]) ->
             pages.extend(made if isinstance(made, list) else [made])
         return pages
 
-    return Planned(urls, build)
+    return Planned(urls, build, key)
 
 
 def plan_site(
@@ -146,9 +151,10 @@ def plan_site(
     ]
     if audit is not None:
         planned.append(_later(("audit/index.html",), partial(audit_page, site, project, *audit)))
-    for collection in project.collections:
-        planned.extend(collection_plan(site, project, collection, config, read, lineage))
     known = {v.ref for c in project.collections for v in c.versions}
+    for collection in project.collections:
+        planned.append(_collection_group(site, project, collection, config, lineage, known, audit))
+        planned.extend(version_plan(site, project, collection, config, read, lineage))
     for run in project.runs:
         planned.append(
             Planned(
@@ -177,7 +183,31 @@ def _run_key(run: Run, known: set[str], lineage: _Lineage) -> str:
     return run_key(lineage.base, run, lineage.runs, known, lineage.key(run_id(run.id)))
 
 
-def collection_plan(
+def _collection_group(
+    site: SiteInfo,
+    project: Project,
+    collection: Collection,
+    config: SiteConfig,
+    lineage: _Lineage,
+    known: set[str],
+    audit: tuple[VerifyReport, Mapping[str, Any]] | None,
+) -> Planned:
+    """The collection page, its compare-any page and (with an audit) its audit page."""
+    pages = [partial(collection_page, site, project, collection)]
+    urls = [collection_url(collection.ref)]
+    if len(collection.versions) > 1:
+        pages.append(partial(any_page, site, project, collection, config))
+        urls.append(any_url(collection.ref))
+    if audit is not None:
+        pages.append(partial(collection_audit_page, site, project, collection))
+        urls.append(collection_audit_url(collection.ref))
+    runs = (project.run(v.producer) for v in collection.versions if v.producer)
+    inputs_known = tuple(ref in known for run in runs if run for ref in run.record.inputs)
+    key = partial(collection_key, lineage.base, collection, lineage.runs, inputs_known)
+    return _later(tuple(urls), *pages, key=key)
+
+
+def version_plan(
     site: SiteInfo,
     project: Project,
     collection: Collection,
@@ -185,15 +215,8 @@ def collection_plan(
     read: ReadObject | None,
     lineage: _Lineage,
 ) -> list[Planned]:
-    planned = [
-        _later(
-            (collection_url(collection.ref),), partial(collection_page, site, project, collection)
-        )
-    ]
-    if len(collection.versions) > 1:
-        planned.append(
-            _later((any_url(collection.ref),), partial(any_page, site, project, collection, config))
-        )
+    """Per version: its page, data files and the comparison with its predecessor."""
+    planned = []
     for index, v in enumerate(collection.versions):
         number = v.record.version
         urls = [

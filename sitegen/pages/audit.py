@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sitegen.model import Project
+from sitegen.model import Collection, Project, Version
 from sitegen.pages.common import (
     Page,
     SiteInfo,
@@ -71,41 +71,62 @@ def event_rows(url: str, events: tuple[Event, ...]) -> list[dict[str, Any]]:
     return rows
 
 
-def reproducibility(url: str, project: Project) -> list[dict[str, Any]]:
-    """For each model version: the run, its commit, its config and the exact inputs."""
-    digests = {v.ref: v.record.digest for c in project.collections for v in c.versions}
-    rows = []
-    for c in project.collections:
-        if c.type != "model":
-            continue
-        for v in c.versions:
-            run = project.run(v.producer) if v.producer else None
-            inputs = [
-                {
-                    "ref": ref,
-                    "digest": digests.get(ref),
-                    "href": rel(url, version_url(*_split(ref))) if ref in digests else None,
-                }
-                for ref in (run.record.inputs if run else ())
-            ]
-            rows.append(
-                {
-                    "ref": v.ref,
-                    "href": rel(url, version_url(c.ref, v.record.version)),
-                    "digest": v.record.digest,
-                    "run": {
-                        "id": run.id,
-                        "href": rel(url, run_url(run.id)),
-                        "git_commit": str(run.record.git.get("commit", "")),
-                        "git_dirty": run.record.git.get("dirty"),
-                    }
-                    if run
-                    else None,
-                    "config": flatten(run.record.config)[:CONFIG_ROWS] if run else [],
-                    "inputs": inputs,
-                }
-            )
-    return rows
+def collection_audit_url(ref: str) -> str:
+    return f"audit/{ref}.html"
+
+
+def reproducibility(url: str, project: Project, collection: Collection) -> list[dict[str, Any]]:
+    """For each version of a model collection: the run, its commit, config, exact inputs."""
+    if collection.type != "model":
+        return []
+    return [_reproducibility_row(url, project, collection, v) for v in collection.versions]
+
+
+def _reproducibility_row(
+    url: str, project: Project, collection: Collection, v: Version
+) -> dict[str, Any]:
+    run = project.run(v.producer) if v.producer else None
+    inputs = []
+    for ref in run.record.inputs if run else ():
+        found = project.version(ref)
+        inputs.append(
+            {
+                "ref": ref,
+                "digest": found.record.digest if found else None,
+                "href": rel(url, version_url(*_split(ref))) if found else None,
+            }
+        )
+    return {
+        "ref": v.ref,
+        "href": rel(url, version_url(collection.ref, v.record.version)),
+        "digest": v.record.digest,
+        "run": {
+            "id": run.id,
+            "href": rel(url, run_url(run.id)),
+            "git_commit": str(run.record.git.get("commit", "")),
+            "git_dirty": run.record.git.get("dirty"),
+        }
+        if run
+        else None,
+        "config": flatten(run.record.config)[:CONFIG_ROWS] if run else [],
+        "inputs": inputs,
+    }
+
+
+def _alias_changes(url: str, collection: Collection) -> list[dict[str, Any]]:
+    return [
+        {
+            "time": ch.time,
+            "alias": ch.alias,
+            "action": ch.action,
+            "label": f"v{ch.version}" if ch.version is not None else None,
+            "href": rel(url, version_url(collection.ref, ch.version))
+            if ch.version is not None
+            else None,
+            "actor": ch.actor,
+        }
+        for ch in collection.alias_history
+    ]
 
 
 def _split(ref: str) -> tuple[str, int]:
@@ -131,29 +152,39 @@ def audit_page(
         "events": event_rows(URL, project.events),
         "events_total": len(project.events),
         "events_truncated": len(project.events) > EVENTS_SHOWN,
-        "alias_history": [
-            {
-                "collection": c.ref,
-                "href": rel(URL, collection_url(c.ref)),
-                "changes": [
-                    {
-                        "time": ch.time,
-                        "alias": ch.alias,
-                        "action": ch.action,
-                        "label": f"v{ch.version}" if ch.version is not None else None,
-                        "href": rel(URL, version_url(c.ref, ch.version))
-                        if ch.version is not None
-                        else None,
-                        "actor": ch.actor,
-                    }
-                    for ch in c.alias_history
-                ],
-            }
-            for c in project.collections
-            if c.alias_history
-        ],
-        "reproducibility": reproducibility(URL, project),
+        "collections": [_collection_summary(project, c) for c in project.collections],
         "withheld": list(project.withheld),
         "provenance": flatten(predicate),
     }
     return Page(URL, "audit.html", ctx)
+
+
+def _collection_summary(project: Project, collection: Collection) -> dict[str, Any]:
+    rows = reproducibility(URL, project, collection)
+    return {
+        "ref": collection.ref,
+        "type": collection.type,
+        "href": rel(URL, collection_audit_url(collection.ref)),
+        "versions": len(collection.versions),
+        "alias_changes": len(collection.alias_history),
+        "aliases": sorted(collection.aliases),
+        "model": collection.type == "model",
+        "with_run": sum(1 for r in rows if r["run"]),
+        "with_commit": sum(1 for r in rows if r["run"] and r["run"]["git_commit"]),
+        "inputs_missing": sum(1 for r in rows if any(i["href"] is None for i in r["inputs"])),
+    }
+
+
+def collection_audit_page(site: SiteInfo, project: Project, collection: Collection) -> Page:
+    """One collection's alias history and, for models, each version's reproducibility."""
+    url = collection_audit_url(collection.ref)
+    crumbs = [("Overview", "index.html"), ("Audit", URL)]
+    ctx = base_context(site, url, "audit", f"Audit: {collection.ref}", crumbs)
+    ctx["collection"] = {
+        "ref": collection.ref,
+        "type": collection.type,
+        "href": rel(url, collection_url(collection.ref)),
+    }
+    ctx["alias_history"] = _alias_changes(url, collection)
+    ctx["reproducibility"] = reproducibility(url, project, collection)
+    return Page(url, "audit_collection.html", ctx)

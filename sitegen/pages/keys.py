@@ -86,6 +86,22 @@ def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> s
     )
 
 
+def collection_key(
+    base: str, collection: Collection, runs: Mapping[str, str], inputs_known: tuple[bool, ...]
+) -> str:
+    """A collection's page, its compare-any page and its audit page: every version's row
+    (with its producing run), aliases, alias history, and which runs' inputs exist."""
+    rows = tuple(
+        (v.record.version, v.record.manifest_sha256, v.aliases, v.size, v.producer)
+        + ((runs.get(v.producer, ""),) if v.producer else ())
+        for v in collection.versions
+    )
+    info = collection.info and dataclasses.replace(collection.info, display="")  # not where
+    aliases = tuple(sorted(collection.aliases.items()))
+    history = repr(collection.alias_history)
+    return digest(base, collection.ref, repr(info), rows, aliases, history, inputs_known)
+
+
 def version_group_key(
     base: str,
     collection: Collection,

@@ -138,7 +138,8 @@ def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list
             break
         same += 1
     events, problems = read_log(backend, known[:same])
-    if not problems and [e.seq for e in events] == list(range(len(identities))):
+    complete = not problems and [e.seq for e in events] == list(range(len(identities)))
+    if complete and identities != before:
         memo[LOG_KEY] = (identities, tuple(events))
     return events, problems
 
