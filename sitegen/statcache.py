@@ -66,9 +66,7 @@ def save(out: Path, entries: Mapping[str, tuple[Identity | None, str]]) -> None:
         temp.unlink(missing_ok=True)
 
 
-def intact(
-    path: str | Path, sha256: str, recorded: tuple[Identity, str] | None
-) -> Identity | None:
+def intact(path: str | Path, sha256: str, recorded: tuple[Identity, str] | None) -> Identity | None:
     """The file's identity when it holds bytes hashing to ``sha256``, else None."""
     current = identity(path)
     if current is None:
