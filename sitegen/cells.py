@@ -8,6 +8,7 @@ output for theme authors. Every value from the store is escaped here, as autoesc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Number
 from typing import Any
 
@@ -37,12 +38,23 @@ STATE_MARKS = {
 
 
 def _is_number(value: Any) -> bool:
-    """Jinja's ``value is number and value is not boolean``."""
+    """Jinja's ``value is number and value is not boolean`` (exact types first: it is hot)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return True
     return isinstance(value, Number) and value is not True and value is not False
+
+
+def _text(value: Any) -> str:
+    """Escaped text of a value; ints need no escaping."""
+    return str(value) if type(value) is int else str(escape(value))
 
 
 def sort_value(value: Any) -> Markup:
     """`` data-value="…"`` for sorting: only real numbers (not booleans, not strings)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return Markup(f' data-value="{value!r}"')
     if _is_number(value):
         return Markup(f' data-value="{escape(str(value))}"')
     return Markup(' data-value=""')
@@ -50,8 +62,9 @@ def sort_value(value: Any) -> Markup:
 
 def metric_cell(value: Any, extra: Any = "") -> Markup:
     """A table cell for a metric value: formatted text, raw number for sorting."""
-    text = fmtnum(value) if (isinstance(value, Number) or value is None) else value
-    return Markup(f'<td class="num"{sort_value(value)}>{escape(text)}{escape(extra)}</td>')
+    text = fmtnum(value) if (value is None or _is_number(value)) else value
+    suffix = escape(extra) if extra else ""
+    return Markup(f'<td class="num"{sort_value(value)}>{escape(text)}{suffix}</td>')
 
 
 def digest(value: Any) -> Markup:
@@ -139,7 +152,7 @@ def step_rows(rows: Any) -> Markup:
     """Body rows of a run's metric table: ``{step, value}`` each."""
     return Markup(
         "".join(
-            f'<tr><td class="num"{sort_value(r["step"])}>{escape(r["step"])}</td>'
+            f'<tr><td class="num"{sort_value(r["step"])}>{_text(r["step"])}</td>'
             f"{metric_cell(r['value'])}</tr>\n"
             for r in rows
         )
@@ -148,13 +161,17 @@ def step_rows(rows: Any) -> Markup:
 
 def curve_rows(rows: Any) -> Markup:
     """Body rows of a comparison's curve table: ``{version, step, value}`` each."""
-    return Markup(
-        "".join(
-            f'<tr><td>{escape(r["version"])}</td><td class="num">{escape(r["step"])}</td>'
+    labels: dict[Any, str] = {}
+    out = []
+    for r in rows:
+        label = labels.get(r["version"])
+        if label is None:
+            label = labels[r["version"]] = _text(r["version"])
+        out.append(
+            f'<tr><td>{label}</td><td class="num">{_text(r["step"])}</td>'
             f'<td class="num">{num(r["value"])}</td></tr>\n'
-            for r in rows
         )
-    )
+    return Markup("".join(out))
 
 
 def file_rows(files: Any) -> Markup:
@@ -177,3 +194,81 @@ def file_rows(files: Any) -> Markup:
             f'<td>{digest(f["sha256"])}</td>\n<td class="source">\n{source}</td>\n</tr>\n'
         )
     return Markup("".join(out))
+
+
+def alias_chip(alias: Any, href: Any = None) -> Markup:
+    """An alias as a chip (production and latest stand out); optionally a link."""
+    cls = "chip alias"
+    if alias in ("production", "prod"):
+        cls += " alias-production"
+    if alias == "latest":
+        cls += " alias-latest"
+    if href:
+        return Markup(f'<a class="{cls}" href="{escape(href)}">{escape(alias)}</a>')
+    return Markup(f'<span class="{cls}">{escape(alias)}</span>')
+
+
+def _field(item: Any, name: str) -> Any:
+    """``item.name`` as Jinja reads it: a mapping key, else an attribute, else None."""
+    if isinstance(item, Mapping):
+        return item.get(name)
+    return getattr(item, name, None)
+
+
+def version_link(v: Any, text: Any = None) -> Markup:
+    """A link to a version: ``{label, href}``; a dash when there is none."""
+    if not v:
+        return MUTED_DASH
+    shown = escape(text or _field(v, "label"))
+    href = _field(v, "href")
+    if href:
+        return Markup(f'<a class="version-link" href="{escape(href)}">{shown}</a>')
+    return Markup(f"<span>{shown}</span>")
+
+
+def run_link(run: Any, show_id: bool = True) -> Markup:
+    """A link to a run: ``{id, name, href}``; the id is shown when it differs from the name."""
+    if not run:
+        return MUTED_DASH
+    run_id, name, href = _field(run, "id"), _field(run, "name"), _field(run, "href")
+    shown = escape(name or run_id)
+    if href:
+        out = f'<a class="run-link" href="{escape(href)}">{shown}</a>'
+    else:
+        out = f'<span class="run-link">{shown}</span>'
+    if show_id and name and name != run_id:
+        out += f' <code class="run-id">{escape(run_id)}</code>'
+    return Markup(out)
+
+
+def delta(value: Any, prev: Any, direction: Any = None) -> Markup:
+    """The change from the previous version's value, marked better, worse or changed."""
+    if not (_is_number(value) and _is_number(prev)) or value == prev:
+        return Markup("")
+    diff = value - prev
+    if direction == "higher":
+        kind = "better" if diff > 0 else "worse"
+    elif direction == "lower":
+        kind = "better" if diff < 0 else "worse"
+    else:
+        kind = "changed"
+    arrow, sign = ("▲", "+") if diff > 0 else ("▼", "")
+    return Markup(
+        f'<span class="delta delta-{kind}" title="{kind} than the previous version">'
+        f'<span aria-hidden="true">{arrow}</span>{sign}{escape(fmtnum(diff))}'
+        f'<span class="visually-hidden"> ({kind})</span></span>'
+    )
+
+
+STATUS_MARKS = {"finished": "✓", "failed": "✗", "crashed": "⚠", "running": "●"}
+
+
+def status_badge(status: Any) -> Markup:
+    """A run status as a badge: colour plus a text marker, so it reads without colour."""
+    s = str(status or "unknown").lower()
+    if s in STATUS_MARKS:
+        return Markup(
+            f'<span class="badge status-{s}"><span aria-hidden="true">{STATUS_MARKS[s]} </span>'
+            f"{s}</span>"
+        )
+    return Markup(f'<span class="badge status-other">{escape(status or "unknown")}</span>')

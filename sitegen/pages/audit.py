@@ -160,7 +160,9 @@ def audit_page(
 
 
 def _collection_summary(project: Project, collection: Collection) -> dict[str, Any]:
-    rows = reproducibility(URL, project, collection)
+    model = collection.type == "model"
+    producers = [project.run(v.producer) for v in collection.versions if v.producer and model]
+    runs = [run for run in producers if run is not None]
     return {
         "ref": collection.ref,
         "type": collection.type,
@@ -168,10 +170,12 @@ def _collection_summary(project: Project, collection: Collection) -> dict[str, A
         "versions": len(collection.versions),
         "alias_changes": len(collection.alias_history),
         "aliases": sorted(collection.aliases),
-        "model": collection.type == "model",
-        "with_run": sum(1 for r in rows if r["run"]),
-        "with_commit": sum(1 for r in rows if r["run"] and r["run"]["git_commit"]),
-        "inputs_missing": sum(1 for r in rows if any(i["href"] is None for i in r["inputs"])),
+        "model": model,
+        "with_run": len(runs),
+        "with_commit": sum(1 for run in runs if str(run.record.git.get("commit", ""))),
+        "inputs_missing": sum(
+            1 for run in runs if any(project.version(ref) is None for ref in run.record.inputs)
+        ),
     }
 
 

@@ -1,0 +1,83 @@
+"""The Python cell helpers behind the default theme's macros: output and escaping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from sitegen import cells
+
+XSS = '<script>alert("x")</script>'
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        lambda: cells.alias_chip(XSS),
+        lambda: cells.alias_chip("a", href=XSS),
+        lambda: cells.version_link({"label": XSS, "href": XSS}),
+        lambda: cells.run_link({"id": XSS, "name": XSS + "!", "href": XSS}),
+        lambda: cells.status_badge(XSS),
+        lambda: cells.curve_rows([{"version": XSS, "step": XSS, "value": XSS}]),
+        lambda: cells.step_rows([{"step": XSS, "value": XSS}]),
+        lambda: cells.metric_cell(XSS, XSS),
+    ],
+)
+def test_store_strings_are_escaped(markup: object) -> None:
+    html = str(markup())  # type: ignore[operator]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_alias_chips_mark_production_and_latest() -> None:
+    assert cells.alias_chip("prod") == '<span class="chip alias alias-production">prod</span>'
+    assert cells.alias_chip("latest", "v1.html") == (
+        '<a class="chip alias alias-latest" href="v1.html">latest</a>'
+    )
+
+
+def test_delta_says_better_or_worse_by_direction() -> None:
+    assert "delta-better" in cells.delta(0.9, 0.8, "higher")
+    assert "delta-worse" in cells.delta(0.9, 0.8, "lower")
+    assert "delta-changed" in cells.delta(0.9, 0.8, None)
+    assert "▼" in cells.delta(1, 2) and "+" not in cells.delta(1, 2)
+    assert cells.delta(1, 1) == "" and cells.delta(True, 0) == "" and cells.delta("a", 1) == ""
+
+
+def test_run_link_shows_the_id_only_when_it_differs_from_the_name() -> None:
+    same = cells.run_link({"id": "r1", "name": "r1", "href": "r.html"})
+    other = cells.run_link({"id": "r1", "name": "train", "href": None})
+    assert same == '<a class="run-link" href="r.html">r1</a>'
+    assert other == '<span class="run-link">train</span> <code class="run-id">r1</code>'
+    assert "run-id" not in cells.run_link({"id": "r1", "name": "train"}, show_id=False)
+    assert cells.run_link(None) == cells.MUTED_DASH
+
+
+@dataclass
+class Linked:
+    label: str
+    href: str | None
+
+
+def test_links_read_attributes_as_well_as_keys() -> None:
+    assert cells.version_link(Linked("v2", "v2.html")) == (
+        '<a class="version-link" href="v2.html">v2</a>'
+    )
+    assert cells.version_link(Linked("v2", None), text="two") == "<span>two</span>"
+    assert cells.version_link(None) == cells.MUTED_DASH
+
+
+def test_status_badges_have_a_text_marker() -> None:
+    assert cells.status_badge("Finished") == (
+        '<span class="badge status-finished"><span aria-hidden="true">✓ </span>finished</span>'
+    )
+    assert cells.status_badge(None) == '<span class="badge status-other">unknown</span>'
+
+
+def test_numbers_sort_by_their_exact_value_and_booleans_do_not_sort() -> None:
+    assert cells.sort_value(0.1) == ' data-value="0.1"'
+    assert cells.sort_value(7) == ' data-value="7"'
+    assert cells.sort_value(True) == ' data-value=""'
+    assert cells.curve_rows([{"version": "v1", "step": 3, "value": 2.0}]) == (
+        '<tr><td>v1</td><td class="num">3</td><td class="num">2</td></tr>\n'
+    )
