@@ -272,3 +272,148 @@ def status_badge(status: Any) -> Markup:
             f"{s}</span>"
         )
     return Markup(f'<span class="badge status-other">{escape(status or "unknown")}</span>')
+
+
+MINUS = "\u2212"
+ARROW_TO = '<span aria-hidden="true">→</span><span class="visually-hidden"> to </span>'
+REFERENCE_CHIP = ' <span class="chip chip-ref">reference</span>'
+
+
+def file_change_rows(fc: Any, diff_links: bool) -> Markup:
+    """Body rows of a comparison's changed-files table: added, removed, modified, renamed."""
+    out = []
+    for f in fc["added"]:
+        size = escape(filesize(f["size"]))
+        out.append(
+            f"{_change_head('added', 'added', f['path'])}{_path_cell(f)}</td>"
+            f'<td class="num muted">—</td><td class="num">{size}</td>'
+            f'<td class="num">+{size}</td><td>{digest(f["sha256"])}</td></tr>\n'
+        )
+    for f in fc["removed"]:
+        size = escape(filesize(f["size"]))
+        out.append(
+            f"{_change_head('removed', 'removed', f['path'])}{_path_cell(f)}</td>"
+            f'<td class="num">{size}</td><td class="num muted">—</td>'
+            f'<td class="num">{MINUS}{size}</td><td>{digest(f["sha256"])}</td></tr>\n'
+        )
+    for index, f in enumerate(fc["modified"], 1):
+        link = f' <a class="diff-link" href="#diff-{index}">diff</a>' if diff_links else ""
+        change = f["delta"]
+        sign = "+" if change > 0 else (MINUS if change < 0 else "±")
+        out.append(
+            f"{_change_head('changed', 'modified', f['path'])}{_path_cell(f)}{link}</td>"
+            f'<td class="num">{escape(filesize(f["old_size"]))}</td>'
+            f'<td class="num">{escape(filesize(f["new_size"]))}</td>'
+            f'<td class="num">{sign}{escape(filesize(abs(change)))}</td>'
+            f"<td>{digest(f['old_sha256'])} {ARROW_TO} {digest(f['new_sha256'])}</td></tr>\n"
+        )
+    for f in fc["renamed"]:
+        size = escape(filesize(f["size"]))
+        out.append(
+            f"{_change_head('renamed', 'renamed', f['to'])}"
+            f'<td class="path"><code>{escape(f["from"])}</code> {ARROW_TO} '
+            f'<code>{escape(f["to"])}</code></td><td class="num">{size}</td>'
+            f'<td class="num">{size}</td><td class="num">±0 B</td>'
+            f"<td>{digest(f['sha256'])}</td></tr>\n"
+        )
+    return Markup("".join(out))
+
+
+def _change_head(state: str, word: str, key: Any) -> str:
+    return (
+        f'<tr class="state-{state}" data-key="{escape(key)}">'
+        f'<td class="cell" data-state="{state}">{STATE_MARKS[state]}{word}</td>'
+    )
+
+
+def _path_cell(f: Any) -> str:
+    chip = REFERENCE_CHIP if f.get("ref") else ""
+    return f'<td class="path"><code>{escape(f["path"])}</code>{chip}'
+
+
+def keyed_rows(rows: Any) -> Markup:
+    """Body rows of a comparison's config or metadata table: a key, then a cell per version."""
+    return Markup(
+        "".join(
+            f'<tr data-key="{escape(row["key"])}" '
+            f'data-differs="{"true" if row["differs"] else "false"}">\n'
+            f'<th scope="row" class="key">{dotted_key(row["key"])}</th>\n'
+            f"{''.join(map(key_cell, row['cells']))}</tr>\n"
+            for row in rows
+        )
+    )
+
+
+def path_items(paths: Any) -> Markup:
+    """``<li><code>path</code></li>`` for each path."""
+    return Markup("".join(f"<li><code>{escape(p)}</code></li>" for p in paths))
+
+
+DIRECTION_MARKERS = {
+    "higher": '<span class="dir" title="higher is better"><span aria-hidden="true">↑</span>'
+    '<span class="visually-hidden"> (higher is better)</span></span>',
+    "lower": '<span class="dir" title="lower is better"><span aria-hidden="true">↓</span>'
+    '<span class="visually-hidden"> (lower is better)</span></span>',
+}
+BEST_MARK = ' <span class="best-mark"><span aria-hidden="true">★</span> best</span>'
+
+
+def direction_marker(direction: Any) -> Markup:
+    """↑ or ↓ with words for screen readers; nothing without a preferred direction."""
+    return Markup(DIRECTION_MARKERS.get(direction, ""))
+
+
+def delta_span(d: Any) -> Markup:
+    """A comparison delta against the baseline: arrow, signed value, percent, the verdict."""
+    if d["better"] == "same":
+        return Markup(
+            '<span class="cmp-delta delta-same"><span aria-hidden="true">=</span> same</span>'
+        )
+    arrow = "▲" if d["abs"] > 0 else "▼"
+    pct = f" ({d['pct']:+.2f}%)" if d["pct"] is not None else ""
+    verdict = escape(d["better"])
+    return Markup(
+        f'<span class="cmp-delta delta-{verdict}"><span aria-hidden="true">{arrow}</span> '
+        f'{signed(d["abs"])}{pct} <span class="word">{verdict}</span></span>'
+    )
+
+
+def metric_rows(rows: Any, base: int) -> Markup:
+    """Body rows of a comparison's metrics table: values, deltas and the best marked."""
+    out = []
+    for row in rows:
+        out.append(
+            f'<tr data-key="{escape(row["name"])}" '
+            f'data-differs="{"true" if row["differs"] else "false"}" '
+            f'data-direction="{escape(row["direction"])}">\n'
+            f'<th scope="row" class="key">{dotted_key(row["name"])}'
+            f"{direction_marker(row['direction'])}</th>\n"
+        )
+        for i, value in enumerate(row["values"]):
+            out.append(_metric_cell(value, row["deltas"][i], i in row["best"], i, base))
+        out.append("</tr>\n")
+    return Markup("".join(out))
+
+
+def _metric_cell(value: Any, d: Any, is_best: bool, i: int, base: int) -> str:
+    if i == base:
+        state = "base" if value is not None else "missing"
+    else:
+        state = "missing" if value is None else ("added" if d is None else str(d["better"]))
+    st = escape(state)
+    best = " is-best" if is_best else ""
+    best_attr = ' data-best="true"' if is_best else ""
+    head = (
+        f'<td class="cell num metric state-{st}{best}" data-state="{st}"{best_attr}'
+        f'{sort_value(value)} title="{state_title(state)}">'
+    )
+    if value is None:
+        return f'{head}{STATE_MARKS["missing"]}<span class="gone">missing</span></td>\n'
+    body = f'<span class="value">{num(value)}</span>{BEST_MARK if is_best else ""}'
+    if i != base:
+        body += (
+            f"<br>{delta_span(d)}"
+            if d is not None
+            else ('<br><span class="cmp-delta muted">no baseline value</span>')
+        )
+    return f"{head}{body}</td>\n"
