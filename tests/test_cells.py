@@ -9,6 +9,31 @@ import pytest
 from sitegen import cells
 
 XSS = '<script>alert("x")</script>'
+NO_CHANGES: dict[str, list[dict[str, object]]] = {
+    "added": [],
+    "removed": [],
+    "modified": [],
+    "renamed": [],
+}
+
+
+def added(path: str, ref: str | None = None) -> dict[str, object]:
+    return {"path": path, "size": 1500, "sha256": "ab" * 32, "ref": ref}
+
+
+def renamed(path: str) -> dict[str, object]:
+    return {"from": path, "to": path + ".bak", "size": 7, "sha256": "cd" * 32}
+
+
+def metric_row(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "differs": True,
+        "direction": "higher",
+        "best": [1],
+        "values": [0.5, 0.75, None],
+        "deltas": [None, {"better": "better", "abs": 0.25, "pct": 50.0}, None],
+    }
 
 
 @pytest.mark.parametrize(
@@ -22,6 +47,11 @@ XSS = '<script>alert("x")</script>'
         lambda: cells.curve_rows([{"version": XSS, "step": XSS, "value": XSS}]),
         lambda: cells.step_rows([{"step": XSS, "value": XSS}]),
         lambda: cells.metric_cell(XSS, XSS),
+        lambda: cells.keyed_rows([{"key": XSS, "differs": True, "cells": []}]),
+        lambda: cells.path_items([XSS]),
+        lambda: cells.metric_rows([metric_row(XSS)], 0),
+        lambda: cells.file_change_rows({**NO_CHANGES, "added": [added(XSS)]}, True),
+        lambda: cells.file_change_rows({**NO_CHANGES, "renamed": [renamed(XSS)]}, True),
     ],
 )
 def test_store_strings_are_escaped(markup: object) -> None:
@@ -81,3 +111,29 @@ def test_numbers_sort_by_their_exact_value_and_booleans_do_not_sort() -> None:
     assert cells.curve_rows([{"version": "v1", "step": 3, "value": 2.0}]) == (
         '<tr><td>v1</td><td class="num">3</td><td class="num">2</td></tr>\n'
     )
+
+
+def test_changed_files_rows_carry_state_sizes_and_diff_links() -> None:
+    modified = {
+        "path": "m.txt",
+        "old_size": 3000,
+        "new_size": 1000,
+        "delta": -2000,
+        "old_sha256": "11" * 32,
+        "new_sha256": "22" * 32,
+        "ref": None,
+    }
+    fc = {**NO_CHANGES, "added": [added("a", "s3://b/a")], "modified": [modified]}
+    html = cells.file_change_rows(fc, diff_links=True)
+    assert html.count("<tr ") == 2
+    assert '<tr class="state-added" data-key="a">' in html and "chip-ref" in html
+    assert "+1.5 KB" in html and "\u22122.0 KB" in html and 'href="#diff-1"' in html
+    assert "diff-link" not in cells.file_change_rows(fc, diff_links=False)
+
+
+def test_metric_rows_mark_the_best_and_the_deltas_against_the_baseline() -> None:
+    html = cells.metric_rows([metric_row("acc")], base=0)
+    assert 'class="cell num metric state-base"' in html
+    assert 'state-better is-best" data-state="better" data-best="true"' in html
+    assert "(+50.00%)" in html and '<span class="gone">missing</span>' in html
+    assert "↑" in html
