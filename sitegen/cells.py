@@ -62,6 +62,10 @@ def sort_value(value: Any) -> Markup:
 
 def metric_cell(value: Any, extra: Any = "") -> Markup:
     """A table cell for a metric value: formatted text, raw number for sorting."""
+    kind = type(value)
+    if (kind is float or kind is int) and not extra:  # the common case, as fmtnum has it
+        text = f"{value:.4g}" if kind is float else str(value)
+        return Markup(f'<td class="num" data-value="{value!r}">{text}</td>')
     text = fmtnum(value) if (value is None or _is_number(value)) else value
     suffix = escape(extra) if extra else ""
     return Markup(f'<td class="num"{sort_value(value)}>{escape(text)}{suffix}</td>')

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
+from markupsafe import escape
 
 from sitegen import cells
+from sitegen.filters import fmtnum, tojson_script
+from sitegen.rawjson import compact_chart, raw_numbers
 
 XSS = '<script>alert("x")</script>'
 NO_CHANGES: dict[str, list[dict[str, object]]] = {
@@ -137,3 +141,22 @@ def test_metric_rows_mark_the_best_and_the_deltas_against_the_baseline() -> None
     assert 'state-better is-best" data-state="better" data-best="true"' in html
     assert "(+50.00%)" in html and '<span class="gone">missing</span>' in html
     assert "↑" in html
+
+
+def test_pre_encoded_chart_data_is_spliced_into_the_script_json() -> None:
+    spec = {"data": {"values": [{"step": [0, 1], "value": [0.5, 0.25], "version": "</script>"}]}}
+    compact = compact_chart(spec)
+    assert str(tojson_script(compact)) == str(tojson_script(spec))
+    assert "</script>" not in tojson_script(compact)
+    assert compact_chart(spec)["data"]["values"][0]["step"] is compact["data"]["values"][0]["step"]
+
+
+def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:
+    forged = {"x": "\x00splice-00000000000000000000000000000000-0", "y": raw_numbers((1.0,))}
+    assert json.loads(str(tojson_script(forged))) == {"x": forged["x"], "y": [1.0]}
+
+
+@pytest.mark.parametrize("value", [0.123456, 3, -2.5e-9, float("inf"), 10**20, 1e22, -0.0])
+def test_the_fast_metric_cell_equals_the_general_one(value: float) -> None:
+    general = f'<td class="num"{cells.sort_value(value)}>{escape(fmtnum(value))}</td>'
+    assert cells.metric_cell(value) == general

@@ -24,6 +24,7 @@ from sitegen.pages.common import (
     run_url,
     version_url,
 )
+from sitegen.rawjson import compact_chart
 
 HISTORY_POINTS = 200
 
@@ -58,6 +59,8 @@ def pair_page(
     for facts in comparison["versions"]:
         facts["href"] = rel(url, version_url(facts["collection"], facts["version"]))
         facts["run_href"] = rel(url, run_url(facts["run"])) if facts["run"] else None
+    for curve in comparison["curves"]:
+        curve["spec"] = compact_chart(curve["spec"])
     ctx["comparison"] = comparison
     ctx["collection"] = {"ref": collection.ref, "href": rel(url, collection_url(collection.ref))}
     ctx["any_href"] = (

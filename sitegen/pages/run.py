@@ -19,6 +19,7 @@ from sitegen.pages.common import (
     rel,
     run_url,
 )
+from sitegen.rawjson import compact_chart
 from sitegen.store.records import REF_RE
 
 FALLBACK_ROWS = 50
@@ -49,7 +50,7 @@ def charts(run: Run) -> list[dict[str, Any]]:
             {
                 "id": f"chart-{index}",
                 "metric": metric,
-                "spec_json": line_spec(metric, shown),
+                "spec_json": compact_chart(line_spec(metric, shown)),
                 "points": len(shown),
                 "steps": len(points),
                 "table": table,
