@@ -225,3 +225,25 @@ def test_a_render_error_leaves_the_previous_site_as_it_was(store: Path, tmp_path
         build(BuildOptions(store, out, config_path=config))
     assert tree_bytes(out) == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_memo_mostly_stale_is_compacted(tmp_path: Path) -> None:
+    """Files replaced (new identities) leave their old entries unused: they are dropped."""
+    from sitegen.store.memo import Memo
+
+    folder = tmp_path / "memo"
+    first = Memo(folder)
+    first[("manifest", "a", (1,))] = "old a"
+    first[("manifest", "b", (1,))] = "old b"
+    first.save()
+    second = Memo(folder)
+    second[("manifest", "a", (2,))] = "new a"  # both files were replaced
+    second[("manifest", "b", (2,))] = "new b"
+    second.save()
+    assert len(list(folder.glob("seg-*.pickle"))) == 1
+    segment = next(folder.glob("seg-*.pickle"))
+    third = Memo(folder)
+    assert sorted(third) == [("manifest", "a", (2,)), ("manifest", "b", (2,))]
+    assert [third[key] for key in sorted(third)] == ["new a", "new b"]
+    third.save()  # nothing new, nothing stale: nothing written
+    assert list(folder.glob("seg-*.pickle")) == [segment]

@@ -48,9 +48,12 @@ class Memo(MutableMapping[MemoKey, Any]):
         self.folder = folder
         self._entries: dict[MemoKey, Any] = {}
         self._segments = sorted(folder.glob("seg-*.pickle")) if folder and folder.is_dir() else []
+        self._read = 0  # entries read, counting those a later segment replaced
         for segment in self._segments:
             with contextlib.suppress(Exception):  # a damaged segment only costs a re-parse
-                self._entries.update(_read_segment(segment))
+                found = _read_segment(segment)
+                self._read += len(found)
+                self._entries.update(found)
         self._used: set[MemoKey] = set()
         self._new: dict[MemoKey, Any] = {}
 
@@ -77,15 +80,18 @@ class Memo(MutableMapping[MemoKey, Any]):
         return len(self._entries)
 
     def save(self) -> None:
-        """Write what this build parsed; compact to what it used when segments pile up."""
+        """Write what this build parsed; compact to what it used when segments pile up or
+        when most of what was read went unused (files replaced, so their entries are stale)."""
         if self.folder is None:
             return
-        if self._new:
-            self._write_segment(self.folder)
+        stale = self._read - (len(self._used) - len(self._new))
+        compact = 0 < stale >= len(self._used)
+        if self._new or compact:
+            self._write_segment(self.folder, compact)
         prune_stores(self.folder)
 
-    def _write_segment(self, folder: Path) -> None:
-        compact = len(self._segments) + 1 > MAX_SEGMENTS
+    def _write_segment(self, folder: Path, compact: bool) -> None:
+        compact = compact or len(self._segments) + 1 > MAX_SEGMENTS
         entries = {k: self._entries[k] for k in self._used} if compact else self._new
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
