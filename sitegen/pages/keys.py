@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sitegen.lineage import Graph
+from sitegen.lineage import Graph, Node
 from sitegen.model import Collection, Project, Run
 from sitegen.pages.common import SiteInfo
 
@@ -58,22 +58,34 @@ def neighbourhood_keys(graph: Graph, nodes: Mapping[str, str], depth: int) -> di
     """
     incident: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for e in graph.edges:
-        incident[e.source].append(repr(e))
-        incident[e.target].append(repr(e))
+        edge = repr((e.source, e.target, e.broken))
+        incident[e.source].append(edge)
+        incident[e.target].append(edge)
     local = {
-        n: digest(repr(node), nodes.get(n, ""), tuple(incident[n]))
+        n: _sha(repr((_node_fields(node), nodes.get(n, ""), *incident[n])))
         for n, node in graph.nodes.items()
     }
     up = _folded(local, graph.predecessors(), depth)
     down = _folded(local, graph.successors(), depth)
-    return {n: digest(depth, up[n], down[n]) for n in local}
+    return {n: _sha(f"{depth}:{up[n]}{down[n]}") for n in local}
 
 
 def _folded(local: Mapping[str, str], adj: Mapping[str, list[str]], hops: int) -> dict[str, str]:
+    """Each hop: a node's own digest followed by its neighbours' keys (fixed-length hex)."""
     keys = dict(local)
     for _ in range(hops):
-        keys = {n: digest(own, tuple(keys[m] for m in adj.get(n, ()))) for n, own in local.items()}
+        keys = {
+            n: _sha(own + "".join([keys[m] for m in adj.get(n, ())])) for n, own in local.items()
+        }
     return keys
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _node_fields(node: Node) -> tuple[str, ...]:
+    return (node.id, node.kind, node.label, node.type, node.collection, node.status, *node.aliases)
 
 
 def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> str:
