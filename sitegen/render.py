@@ -13,7 +13,8 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen import cells
+from sitegen import cells, statcache
+from sitegen.cachedir import user_cache
 from sitegen.errors import Problem, SitegenError
 from sitegen.filters import filesize, fmtnum, short, timefmt, tojson_script
 from sitegen.pages.common import Page
@@ -39,6 +40,7 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
     )
     env = jinja2.Environment(
         loader=loader,
+        bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -50,6 +52,21 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
     )
     env.globals["h"] = cells
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept beside the build cache: each render process of a rebuild
+    would otherwise compile every template again (~0.25 s). Jinja checks each entry against
+    the template's source, so an edited theme is compiled afresh."""
+    base = user_cache(statcache.CACHE_ENV, "builds")
+    if base is None:
+        return None
+    folder = base / f"templates-jinja{jinja2.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def theme_files(theme_dir: Path | None) -> dict[str, Path]:
