@@ -40,6 +40,7 @@ from sitegen.pages.compare import (
 from sitegen.pages.keys import (
     collection_key,
     graph_key,
+    info_key,
     neighbourhood_keys,
     node_digests,
     run_digest,
@@ -217,6 +218,7 @@ def version_plan(
 ) -> list[Planned]:
     """Per version: its page, data files and the comparison with its predecessor."""
     planned = []
+    info = info_key(collection)
     for index, v in enumerate(collection.versions):
         number = v.record.version
         urls = [
@@ -230,14 +232,15 @@ def version_plan(
             )
         build = partial(_version_pages, site, project, collection, index, config, read, lineage)
         planned.append(
-            Planned(tuple(urls), build, partial(_version_key, collection, index, lineage))
+            Planned(tuple(urls), build, partial(_version_key, collection, index, lineage, info))
         )
     return planned
 
 
-def _version_key(collection: Collection, index: int, lineage: _Lineage) -> str:
+def _version_key(collection: Collection, index: int, lineage: _Lineage, info: str) -> str:
     centre = version_id(collection.versions[index].ref)
-    return version_group_key(lineage.base, collection, index, lineage.runs, lineage.key(centre))
+    key = lineage.key(centre)
+    return version_group_key(lineage.base, collection, index, lineage.runs, key, info)
 
 
 def _version_pages(

@@ -108,10 +108,15 @@ def collection_key(
         + ((runs.get(v.producer, ""),) if v.producer else ())
         for v in collection.versions
     )
-    info = collection.info and dataclasses.replace(collection.info, display="")  # not where
     aliases = tuple(sorted(collection.aliases.items()))
     history = repr(collection.alias_history)
-    return digest(base, collection.ref, repr(info), rows, aliases, history, inputs_known)
+    return digest(base, collection.ref, info_key(collection), rows, aliases, history, inputs_known)
+
+
+def info_key(collection: Collection) -> str:
+    """``collection.yaml`` as pages see it (not where it was read from)."""
+    info = collection.info and dataclasses.replace(collection.info, display="")
+    return repr(info)
 
 
 def version_group_key(
@@ -120,8 +125,10 @@ def version_group_key(
     index: int,
     runs: Mapping[str, str],
     neighbourhood: str,
+    info: str,
 ) -> str:
-    """The version page, its data files and the pair page with its predecessor."""
+    """The version page, its data files and the pair page with its predecessor; ``info`` is
+    the collection's :func:`info_key`."""
     versions = collection.versions
     around = tuple(
         (v.record.manifest_sha256, v.aliases, v.producer, v.consumers, v.size)
@@ -130,11 +137,10 @@ def version_group_key(
     related = {v.producer for v in versions[max(0, index - 1) : index + 1]}
     related.update(versions[index].consumers)
     used = tuple((r, runs.get(r, "")) for r in sorted(r for r in related if r))
-    info = collection.info and dataclasses.replace(collection.info, display="")  # not where
     return digest(
         base,
         collection.ref,
-        repr(info),
+        info,
         index,
         len(versions),
         around,
