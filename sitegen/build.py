@@ -102,10 +102,10 @@ def _build(options: BuildOptions) -> BuildReport:
             raise SitegenError(sorted(failing))
         visible, withheld = redact(records, config)
         project = build_model(visible, config, withheld)
-    site = site_info(config, project, options.offline)
-    audit = (verify_loaded(backend, records), provenance(records, config, options))
-    read_object = object_reader(backend.read)
-    planned = plan_site(site, project, config, read_object, audit)
+        site = site_info(config, project, options.offline)
+        audit = (verify_loaded(backend, records), provenance(records, config, options))
+        read_object = object_reader(backend.read)
+        planned = plan_site(site, project, config, read_object, audit)
     salt = build_salt(config, options.offline)
     staging = new_staging_dir(options.out)
     previous = read_build_manifest(options.out)
@@ -154,11 +154,11 @@ def store_memo(backend: object, local: Path | None) -> Memo | None:
 
 @contextlib.contextmanager
 def long_lived_objects() -> Iterator[None]:
-    """Load without cyclic GC passes, then freeze what was loaded.
+    """Load and plan without cyclic GC passes, then freeze what was made.
 
-    Records hold millions of small objects and no reference cycles: collecting while they
-    are created costs seconds at 10,000 versions, and frozen objects are neither scanned
-    again nor written to by the forked render workers (their pages stay shared).
+    Records and the plan hold millions of small objects and no reference cycles: collecting
+    while they are created costs seconds at 10,000 versions, and frozen objects are neither
+    scanned again nor written to by the forked render workers (their pages stay shared).
     """
     enabled = gc.isenabled()
     gc.disable()

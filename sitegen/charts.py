@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 MAX_POINTS = 1000
 POINT_MARKS_UP_TO = 200
@@ -33,19 +33,32 @@ def series(history: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int,
     pts = []
     for row in history:
         value = row.get(metric)
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        if _finite_number(value):
             pts.append((int(row["_step"]), float(value)))
     return pts
 
 
+def _finite_number(value: Any) -> TypeGuard[int | float]:
+    """A real, finite number (not a boolean); exact float first, since nearly all are."""
+    if type(value) is float:
+        return math.isfinite(value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def history_metrics(history: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Names of the numeric metrics in a history; rows mostly repeat the same keys."""
     names: set[str] = set()
     for row in history:
-        names.update(
-            k
-            for k, v in row.items()
-            if not k.startswith("_") and isinstance(v, int | float) and not isinstance(v, bool)
-        )
+        for key, value in row.items():
+            if key in names or key.startswith("_"):
+                continue
+            kind = type(value)
+            if (
+                kind is float
+                or kind is int
+                or (isinstance(value, int | float) and kind is not bool)
+            ):
+                names.add(key)
     return sorted(names)
 
 
