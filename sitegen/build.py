@@ -93,17 +93,16 @@ def _build(options: BuildOptions) -> BuildReport:
     config = load_config(options.config_path, local)
     check_output_dir(options.out)
     backend = open_backend(options.store, snapshot=True)
-    with long_lived_objects():
-        memo = store_memo(backend, local)
+    memo = store_memo(backend, local)
+    with long_lived_objects(), saved(memo):
         records = check_records(load_raw(backend, memo), memo)
-        if memo is not None:
-            memo.save()
         if failing := errors_only(records.problems, options.strict):
             raise SitegenError(sorted(failing))
         visible, withheld = redact(records, config)
         project = build_model(visible, config, withheld)
         site = site_info(config, project, options.offline)
-        audit = (verify_loaded(backend, records), provenance(records, config, options))
+        report = verify_loaded(backend, records, memo=memo)
+        audit = (report, provenance(records, config, options))
         read_object = object_reader(backend.read)
         planned = plan_site(site, project, config, read_object, audit)
     salt = build_salt(config, options.offline)
@@ -150,6 +149,16 @@ def store_memo(backend: object, local: Path | None) -> Memo | None:
     if local is None or not isinstance(backend, LocalBackend):
         return None
     return Memo(memo_dir(local, memo_schema()))
+
+
+@contextlib.contextmanager
+def saved(memo: Memo | None) -> Iterator[None]:
+    """Keep what was parsed and hashed even when the build then fails (a bad store)."""
+    try:
+        yield
+    finally:
+        if memo is not None:
+            memo.save()
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from sitegen.errors import Problem
 from sitegen.store.backend import Backend
 from sitegen.store.format import object_key, run_key, sha256_hex
+from sitegen.store.memo import Memo
 from sitegen.store.reader import load_raw
 from sitegen.store.records import FileEntry, Records, VersionRecord, check_records
 
@@ -62,7 +63,11 @@ def local_reference(uri: str) -> Path | None:
 
 
 def check_file(
-    backend: Backend, version: VersionRecord, entry: FileEntry, hashed: dict[str, str | None]
+    backend: Backend,
+    version: VersionRecord,
+    entry: FileEntry,
+    hashed: dict[str, str | None],
+    memo: Memo | None = None,
 ) -> str | None:
     """Why a file entry does not match its bytes, or None (references without local bytes pass)."""
     if entry.ref is not None:
@@ -77,7 +82,7 @@ def check_file(
             else f"reference {entry.ref} does not match its recorded sha256/size"
         )
     if entry.sha256 not in hashed:
-        hashed[entry.sha256] = object_fingerprint(backend, entry.sha256)
+        hashed[entry.sha256] = memoized_fingerprint(backend, entry.sha256, memo)
     found = hashed[entry.sha256]
     if found is None:
         return f"{entry.path}: object {entry.sha256[:12]}… is missing"
@@ -101,6 +106,30 @@ def object_fingerprint(backend: Backend, sha256: str) -> str | None:
     except FileNotFoundError:
         return None
     return f"{sha256_hex(data)}:{len(data)}"
+
+
+def memoized_fingerprint(backend: Backend, sha256: str, memo: Memo | None) -> str | None:
+    """:func:`object_fingerprint`, hashed again only when the object's file changed.
+
+    Builds re-hashing every stored object would read the whole store each time (gigabytes of
+    weights); the memo keeps each result under the file's identity (inode, size, mtime,
+    ctime), which an edit or a replacement changes. ``sitegen verify`` passes no memo.
+    """
+    if memo is None:
+        return object_fingerprint(backend, sha256)
+    key = object_key(sha256)
+    try:
+        identity = backend.identity(key)
+    except OSError:
+        return None
+    memo_key = ("object", key, identity)
+    if memo_key in memo:
+        found: str | None = memo[memo_key]
+        return found
+    found = object_fingerprint(backend, sha256)
+    if found is not None:
+        memo[memo_key] = found
+    return found
 
 
 def check_sealed_runs(backend: Backend, records: Records) -> list[Problem]:
@@ -135,9 +164,13 @@ def verify(backend: Backend, progress: Callable[[str], None] | None = None) -> V
 
 
 def verify_loaded(
-    backend: Backend, records: Records, progress: Callable[[str], None] | None = None
+    backend: Backend,
+    records: Records,
+    progress: Callable[[str], None] | None = None,
+    memo: Memo | None = None,
 ) -> VerifyReport:
-    """Verify a store whose records are already loaded (the build does this once)."""
+    """Verify a store whose records are already loaded (the build does this once, with its
+    records memo: objects whose files are unchanged since then are not read again)."""
     problems = [_strict(p) for p in records.problems]
     hashed: dict[str, str | None] = {}
     integrity = []
@@ -148,7 +181,7 @@ def verify_loaded(
             why
             for f in version.files
             if (f.ref is None or is_file_uri(f.ref))  # other references have no bytes here
-            and (why := check_file(backend, version, f, hashed))
+            and (why := check_file(backend, version, f, hashed, memo))
         ]
         problems.extend(
             Problem(version.display, None, why, "restore the object from a backup") for why in found

@@ -7,6 +7,7 @@ page whose key misses an input would stay stale in the incremental site and fail
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 
 import sitegen
+from sitegen import verify
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
+from sitegen.store.format import object_key
 from tests.helpers import log_version, make_files, small_project
 from tests.sitecheck import tree_bytes
 
@@ -248,3 +251,26 @@ def test_a_memo_mostly_stale_is_compacted(tmp_path: Path) -> None:
     assert [third[key] for key in sorted(third)] == ["new a", "new b"]
     third.save()  # nothing new, nothing stale: nothing written
     assert list(folder.glob("seg-*.pickle")) == [segment]
+
+
+def test_memoized_object_hashes_do_not_hide_a_corrupted_object(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Object hashes are reused by file identity; bytes flipped with the old mtime are seen."""
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    assert "Verified." in (out / "audit/index.html").read_text()
+    calls: list[str] = []
+    real = verify.object_fingerprint
+    monkeypatch.setattr(
+        verify, "object_fingerprint", lambda b, sha: calls.append(sha) or real(b, sha)
+    )
+    build(BuildOptions(store, out))
+    assert calls == []  # nothing changed: no object read again
+    sha = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    forge(store / object_key(sha), b"1,2", b"7,2")
+    build(BuildOptions(store, out))
+    assert calls == [sha]
+    audit = (out / "audit/index.html").read_text()
+    assert "Problems found." in audit and f"object {sha[:12]}… is corrupted" in audit
