@@ -274,3 +274,19 @@ def test_memoized_object_hashes_do_not_hide_a_corrupted_object(
     assert calls == [sha]
     audit = (out / "audit/index.html").read_text()
     assert "Problems found." in audit and f"object {sha[:12]}… is corrupted" in audit
+
+
+def test_version_records_pickle_with_their_files_flattened() -> None:
+    import pickle
+
+    from sitegen.store.records import FileEntry, VersionRecord, _version_record
+
+    files = (FileEntry("a.csv", "0" * 64, 3), FileEntry("w.bin", "1" * 64, 9, "s3://b/w"))
+    record = VersionRecord(
+        "model", "m", 2, "d" * 64, "t", None, "", {"k": 1}, files, None, "disp", "e" * 64
+    )
+    copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == record and all(type(f) is FileEntry for f in copy.files)
+    state = {k: v for k, v in vars(record).items() if k != "files"}
+    with pytest.raises(ValueError):  # a damaged memo entry is refused, then re-parsed
+        _version_record(state, ("a.csv", "0" * 64, 3))

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 from sitegen.errors import Problem
@@ -74,6 +75,22 @@ class VersionRecord:
     @property
     def ref(self) -> str:
         return f"{self.type}/{self.name}:v{self.version}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the files as one flat tuple: unpickling half a million entries one call
+        each is most of the cost of loading the records memo."""
+        state = dict(vars(self))
+        files = state.pop("files")
+        return (_version_record, (state, tuple(chain.from_iterable(files))))
+
+
+def _version_record(state: dict[str, Any], flat: tuple[Any, ...]) -> VersionRecord:
+    width = len(FileEntry._fields)
+    entries = zip(*[iter(flat)] * width, strict=True)
+    files = tuple(map(tuple.__new__, repeat(FileEntry), entries))
+    record = object.__new__(VersionRecord)
+    vars(record).update(state, files=files)  # frozen: fields are set once, here
+    return record
 
 
 def memo_schema() -> str:
