@@ -93,15 +93,16 @@ def _build(options: BuildOptions) -> BuildReport:
     config = load_config(options.config_path, local)
     check_output_dir(options.out)
     backend = open_backend(options.store, snapshot=True)
-    memo = store_memo(backend, local)
-    with long_lived_objects(), saved(memo):
-        records = check_records(load_raw(backend, memo), memo)
-        if failing := errors_only(records.problems, options.strict):
-            raise SitegenError(sorted(failing))
-        visible, withheld = redact(records, config)
-        project = build_model(visible, config, withheld)
+    with long_lived_objects():
+        memo = store_memo(backend, local)
+        with saved(memo):
+            records = check_records(load_raw(backend, memo), memo)
+            if failing := errors_only(records.problems, options.strict):
+                raise SitegenError(sorted(failing))
+            visible, withheld = redact(records, config)
+            project = build_model(visible, config, withheld)
+            report = verify_loaded(backend, records, memo=memo)
         site = site_info(config, project, options.offline)
-        report = verify_loaded(backend, records, memo=memo)
         audit = (report, provenance(records, config, options))
         read_object = object_reader(backend.read)
         planned = plan_site(site, project, config, read_object, audit)

@@ -290,3 +290,28 @@ def test_version_records_pickle_with_their_files_flattened() -> None:
     state = {k: v for k, v in vars(record).items() if k != "files"}
     with pytest.raises(ValueError):  # a damaged memo entry is refused, then re-parsed
         _version_record(state, ("a.csv", "0" * 64, 3))
+
+
+def test_the_event_log_is_memoized_in_chunks_and_only_the_last_is_rewritten(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen.store import open_backend, reader
+    from sitegen.store.memo import Memo
+
+    monkeypatch.setattr(reader, "LOG_CHUNK", 4)
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    build(BuildOptions(store, tmp_path / "site"))
+    folder = next((tmp_path / "records").iterdir())
+    events = len(list((store / "events").iterdir()))
+    chunks = sorted(k[2][0] for k in Memo(folder) if k[0] == "log")
+    assert chunks == list(range(0, events, 4))
+    new_dataset_version(store, tmp_path / "work")
+    grown = len(list((store / "events").iterdir()))
+    memo = Memo(folder)
+    _, problems = reader._read_events(open_backend(store), memo)
+    rewritten = sorted(k[2][0] for k in memo._new)
+    assert not problems and grown > events
+    assert rewritten == list(range(events // 4 * 4, grown, 4))  # full chunks stay as they are
+    forge(sorted((store / "events").iterdir())[1], b'"u"', b'"x"')
+    with pytest.raises(SitegenError, match="hash chain broken"):
+        build(BuildOptions(store, tmp_path / "site"))

@@ -1,4 +1,5 @@
-"""Parse once: checked manifests and parsed histories of a local store, kept between builds.
+"""Parse once: checked manifests, parsed histories, the checked event log and the sha256 of
+stored objects of a local store, kept between builds.
 
 Manifests are immutable and finished histories never change, yet loading 10,000 manifests
 of 50 files means parsing and checking half a million entries. The memo keeps each file's
@@ -9,7 +10,7 @@ from user space), so a stale entry is never served, only left unused.
 Entries are pickled in segments under ``$SITEGEN_RECORDS_CACHE``, else
 ``$XDG_CACHE_HOME/sitegen/records`` (``~/.cache/…``), one folder per store: a build writes
 one small segment with what it parsed, and rewrites a single compact one when segments pile
-up; only the 8 stores built most recently are kept. The cache is only an optimisation:
+up or most of what it read was stale; only the 8 stores built most recently are kept. The cache is only an optimisation:
 unreadable segments are ignored, writes are atomic, ``SITEGEN_RECORDS_CACHE=off`` switches
 it off, and ``sitegen verify`` never uses it.
 """
@@ -30,7 +31,7 @@ from sitegen.cachedir import path_key, user_cache
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
 MAX_STORES = 8
-FORMAT = 3  # bump when cached values change shape
+FORMAT = 4  # bump when cached values change shape
 
 MemoKey = tuple[str, str, tuple[int, ...]]
 

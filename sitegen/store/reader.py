@@ -26,7 +26,7 @@ from sitegen.store.format import (
     run_key,
     sha256_hex,
 )
-from sitegen.store.memo import Memo
+from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.writer import check_root
 
 
@@ -123,24 +123,33 @@ def _read_runs(
     return runs, histories
 
 
-LOG_KEY = ("log", EVENTS, ())
+LOG_CHUNK = 1024  # events per memo entry: appending rewrites only the last chunk
+
+
+def _log_key(start: int) -> MemoKey:
+    return ("log", EVENTS, (start,))
 
 
 def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list[Problem]]:
-    """The event log; with a memo, only events after the unchanged prefix are read again."""
+    """The event log; with a memo, only events after the unchanged prefix are read again.
+
+    The checked log is memoized in chunks of :data:`LOG_CHUNK` events, each under the
+    identities of its event files, so a build after an append rewrites one small chunk.
+    """
     if memo is None:
         return read_log(backend)
     identities = tuple(backend.identity(event_key(seq)) for seq in list_event_seqs(backend))
-    before, known = memo.get(LOG_KEY, ((), ()))
-    same = 0
-    for old, new in zip(before, identities, strict=False):
-        if old != new:
+    known: list[Event] = []
+    for start in range(0, len(identities), LOG_CHUNK):
+        chunk = memo.get(_log_key(start))
+        if chunk is None or chunk[0] != identities[start : start + LOG_CHUNK]:
             break
-        same += 1
-    events, problems = read_log(backend, known[:same])
-    complete = not problems and [e.seq for e in events] == list(range(len(identities)))
-    if complete and identities != before:
-        memo[LOG_KEY] = (identities, tuple(events))
+        known.extend(chunk[1])
+    events, problems = read_log(backend, known)
+    if not problems and [e.seq for e in events] == list(range(len(identities))):
+        for start in range(len(known), len(identities), LOG_CHUNK):
+            stop = start + LOG_CHUNK
+            memo[_log_key(start)] = (identities[start:stop], tuple(events[start:stop]))
     return events, problems
 
 
