@@ -37,28 +37,35 @@ class LocalBackend:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
+        self._prefix = "" if self._root == "." else self._root.rstrip("/") + "/"  # as Path joins
 
     def _path(self, key: str) -> Path:
+        return Path(self._os_path(key))
+
+    def _os_path(self, key: str) -> str:
+        """The file of ``key`` as a plain string: a build looks up ~75,000 keys at 10k."""
         if key.startswith("/") or ".." in key.split("/"):
             raise ValueError(f"unsafe store key {key!r}")
-        return self.root / key if key else self.root
+        return self._prefix + key if key else self._root
 
     def read(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        with open(self._os_path(key), "rb") as handle:
+            return handle.read()
 
     def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+        return os.path.exists(self._os_path(key))
 
     def children(self, prefix: str) -> list[str]:
         """Sorted names directly under ``prefix`` (dirs and files), temp files excluded."""
         try:
-            names = os.listdir(self._path(prefix))
+            names = os.listdir(self._os_path(prefix))
         except (FileNotFoundError, NotADirectoryError):
             return []
         return sorted(n for n in names if not n.startswith(TEMP_PREFIX))
 
     def is_dir(self, key: str) -> bool:
-        return self._path(key).is_dir()
+        return os.path.isdir(self._os_path(key))
 
     def put(self, key: str, data: bytes) -> None:
         final = self._path(key)
@@ -79,12 +86,12 @@ class LocalBackend:
         return True
 
     def display(self, key: str) -> str:
-        return str(self._path(key))
+        return self._os_path(key)
 
     def identity(self, key: str) -> tuple[int, ...]:
         """(inode, size, mtime_ns, ctime_ns): which version of a file this is, for parse
         caches. Rewriting a file changes its ctime, which user space cannot set back."""
-        st = os.stat(self._path(key))
+        st = os.stat(self._os_path(key))
         return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     @staticmethod
