@@ -65,7 +65,7 @@ def metric_cell(value: Any, extra: Any = "") -> Markup:
     kind = type(value)
     if (kind is float or kind is int) and not extra:  # the common case, as fmtnum has it
         text = f"{value:.4g}" if kind is float else str(value)
-        return Markup(f'<td class="num" data-value="{value!r}">{text}</td>')
+        return Markup(f'<td class="num"{sort_value(value)}>{text}</td>')
     text = fmtnum(value) if (value is None or _is_number(value)) else value
     suffix = escape(extra) if extra else ""
     return Markup(f'<td class="num"{sort_value(value)}>{escape(text)}{suffix}</td>')
@@ -285,21 +285,8 @@ REFERENCE_CHIP = ' <span class="chip chip-ref">reference</span>'
 
 def file_change_rows(fc: Any, diff_links: bool) -> Markup:
     """Body rows of a comparison's changed-files table: added, removed, modified, renamed."""
-    out = []
-    for f in fc["added"]:
-        size = escape(filesize(f["size"]))
-        out.append(
-            f"{_change_head('added', 'added', f['path'])}{_path_cell(f)}</td>"
-            f'<td class="num muted">—</td><td class="num">{size}</td>'
-            f'<td class="num">+{size}</td><td>{digest(f["sha256"])}</td></tr>\n'
-        )
-    for f in fc["removed"]:
-        size = escape(filesize(f["size"]))
-        out.append(
-            f"{_change_head('removed', 'removed', f['path'])}{_path_cell(f)}</td>"
-            f'<td class="num">{size}</td><td class="num muted">—</td>'
-            f'<td class="num">{MINUS}{size}</td><td>{digest(f["sha256"])}</td></tr>\n'
-        )
+    out = [_one_sided_row("added", f) for f in fc["added"]]
+    out.extend(_one_sided_row("removed", f) for f in fc["removed"])
     for index, f in enumerate(fc["modified"], 1):
         link = f' <a class="diff-link" href="#diff-{index}">diff</a>' if diff_links else ""
         change = f["delta"]
@@ -321,6 +308,18 @@ def file_change_rows(fc: Any, diff_links: bool) -> Markup:
             f"<td>{digest(f['sha256'])}</td></tr>\n"
         )
     return Markup("".join(out))
+
+
+def _one_sided_row(state: str, f: Any) -> str:
+    """A file only one side has: its size under that side, a dash under the other."""
+    size = escape(filesize(f["size"]))
+    missing = '<td class="num muted">—</td>'
+    present = f'<td class="num">{size}</td>'
+    sizes, sign = (missing + present, "+") if state == "added" else (present + missing, MINUS)
+    return (
+        f"{_change_head(state, state, f['path'])}{_path_cell(f)}</td>{sizes}"
+        f'<td class="num">{sign}{size}</td><td>{digest(f["sha256"])}</td></tr>\n'
+    )
 
 
 def _change_head(state: str, word: str, key: Any) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sitegen.model import Collection, Project, Version
+from sitegen.pages.collection import alias_history
 from sitegen.pages.common import (
     Page,
     SiteInfo,
@@ -113,22 +114,6 @@ def _reproducibility_row(
     }
 
 
-def _alias_changes(url: str, collection: Collection) -> list[dict[str, Any]]:
-    return [
-        {
-            "time": ch.time,
-            "alias": ch.alias,
-            "action": ch.action,
-            "label": f"v{ch.version}" if ch.version is not None else None,
-            "href": rel(url, version_url(collection.ref, ch.version))
-            if ch.version is not None
-            else None,
-            "actor": ch.actor,
-        }
-        for ch in collection.alias_history
-    ]
-
-
 def _split(ref: str) -> tuple[str, int]:
     coll, _, label = ref.rpartition(":")
     return coll, int(label[1:])
@@ -189,6 +174,6 @@ def collection_audit_page(site: SiteInfo, project: Project, collection: Collecti
         "type": collection.type,
         "href": rel(url, collection_url(collection.ref)),
     }
-    ctx["alias_history"] = _alias_changes(url, collection)
+    ctx["alias_history"] = alias_history(url, collection)
     ctx["reproducibility"] = reproducibility(url, project, collection)
     return Page(url, "audit_collection.html", ctx)
