@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import pytest
 
@@ -11,24 +12,48 @@ from sitegen.pages.keys import neighbourhood_keys
 from sitegen.pages.lineage import PANEL_DEPTH, panel
 
 
-def chain(length: int, aliases: dict[int, tuple[str, ...]] | None = None) -> Graph:
+def chain(
+    length: int,
+    status: dict[int, str] | None = None,
+    aliases: dict[int, tuple[str, ...]] | None = None,
+) -> Graph:
     """v0 -> r1 -> v2 -> r3 -> ... alternating versions and runs."""
-    aliases = aliases or {}
+    status, aliases = status or {}, aliases or {}
     nodes = {}
     for i in range(length):
         kind = "version" if i % 2 == 0 else "run"
-        nodes[f"n{i}"] = Node(f"n{i}", kind, f"node {i}", "t", "c", "", aliases.get(i, ()))
+        facts = (f"node {i}", "t", "c", status.get(i, ""), aliases.get(i, ()))
+        nodes[f"n{i}"] = Node(f"n{i}", kind, *facts)
     edges = tuple(Edge(f"n{i}", f"n{i + 1}") for i in range(length - 1))
     return Graph.of(nodes, edges)
 
 
 def test_a_change_three_hops_away_changes_the_key_and_four_hops_away_does_not() -> None:
     before = neighbourhood_keys(chain(8), {}, PANEL_DEPTH)
-    near = neighbourhood_keys(chain(8, {3: ("latest",)}), {}, PANEL_DEPTH)
-    far = neighbourhood_keys(chain(8, {4: ("latest",)}), {}, PANEL_DEPTH)
+    near = neighbourhood_keys(chain(8, {3: "failed"}), {}, PANEL_DEPTH)
+    far = neighbourhood_keys(chain(8, {4: "failed"}), {}, PANEL_DEPTH)
     assert near["n0"] != before["n0"]
     assert far["n0"] == before["n0"]
     assert far["n7"] != before["n7"]  # three hops upstream of n7
+
+
+def test_an_alias_move_changes_no_panel_and_no_key() -> None:
+    """Panels show no aliases, so moving `latest` re-renders only the pages that show it."""
+
+    def graph(latest: int) -> Graph:
+        ids = [f"v:model/m:v{i}" if i % 2 == 0 else f"r:run{i}" for i in range(8)]
+        nodes = {
+            n: Node(n, "run" if i % 2 else "version", n, "t", "c", "", ("latest",) * (i == latest))
+            for i, n in enumerate(ids)
+        }
+        return Graph.of(nodes, tuple(Edge(a, b) for a, b in pairwise(ids)))
+
+    before, after = graph(4), graph(6)
+    assert neighbourhood_keys(before, {}, PANEL_DEPTH) == neighbourhood_keys(after, {}, PANEL_DEPTH)
+    for node in before.nodes:
+        shown = panel({}, before, "x.html", node)
+        assert shown == panel({}, after, "x.html", node)
+        assert all(n["aliases"] == [] for n in shown["payload"]["nodes"])
 
 
 def test_node_facts_are_part_of_the_key() -> None:
@@ -53,9 +78,7 @@ def mutate(rng: random.Random, graph: Graph) -> Graph:
     choice = rng.randrange(3)
     if choice == 0:
         node = nodes[rng.choice(sorted(nodes))]
-        nodes[node.id] = Node(
-            node.id, node.kind, node.label, node.type, node.collection, "", ("x",)
-        )
+        nodes[node.id] = Node(node.id, node.kind, node.label, node.type, node.collection, "failed")
     elif choice == 1 and edges:
         edges.remove(rng.choice(sorted(edges, key=repr)))
     else:

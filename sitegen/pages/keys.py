@@ -85,7 +85,8 @@ def _sha(text: str) -> str:
 
 
 def _node_fields(node: Node) -> tuple[str, ...]:
-    return (node.id, node.kind, node.label, node.type, node.collection, node.status, *node.aliases)
+    """What a panel shows of a node: not its aliases (see ``graph_payload``)."""
+    return (node.id, node.kind, node.label, node.type, node.collection, node.status)
 
 
 def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> str:

@@ -69,6 +69,8 @@ def node_details(project: Project) -> dict[str, dict[str, Any]]:
 def graph_payload(
     details: Mapping[str, Any], graph: Graph, from_url: str, centre: str | None = None
 ) -> dict[str, Any]:
+    """Nodes with positions, links and click details; a panel (``centre`` set) shows no
+    aliases: they move, and one move would otherwise change every page around the version."""
     positions = layout(graph)
     nodes = []
     for node in graph.nodes.values():
@@ -82,7 +84,7 @@ def graph_payload(
                 "type": node.type,
                 "collection": node.collection,
                 "status": node.status,
-                "aliases": list(node.aliases),
+                "aliases": [] if centre else list(node.aliases),
                 "x": x,
                 "y": y,
                 "href": rel(from_url, target) if target else None,
