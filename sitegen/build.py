@@ -112,9 +112,10 @@ def _build(options: BuildOptions) -> BuildReport:
     try:
         results = render_all(planned, staging, options, salt, config.theme_dir, previous)
         write_extras(staging, project, config, options, read_object, [r.url for r in results])
+        listed = None
         if previous:  # a rebuild: commit in place
-            commit_in_place(staging, options.out, {r.url for r in results} | SITE_META)
-        finish_site(options.out if previous else staging, salt, audit[1], results)
+            listed = commit_in_place(staging, options.out, {r.url for r in results} | SITE_META)
+        finish_site(options.out if previous else staging, salt, audit[1], results, listed)
         if not previous:
             swap_into_place(staging, options.out)
     except BaseException:
@@ -137,12 +138,20 @@ def _build(options: BuildOptions) -> BuildReport:
 SITE_META = frozenset({BUILD_MANIFEST, SUMS, PROVENANCE})
 
 
-def finish_site(root: Path, salt: str, predicate: dict[str, Any], results: list[Rendered]) -> None:
-    """The build manifest, then the seal (provenance.json and SHA256SUMS) over everything."""
+def finish_site(
+    root: Path,
+    salt: str,
+    predicate: dict[str, Any],
+    results: list[Rendered],
+    listed: list[str] | None,
+) -> None:
+    """The build manifest, then the seal (provenance.json and SHA256SUMS) over everything
+    (``listed``, when a rebuild has just listed the site's files)."""
     write_build_manifest(
         root, {"sitegen": __version__, "salt": salt}, {r.url: r.recorded for r in results}
     )
-    seal_site(root, predicate, {r.url: r.sha256 for r in results})
+    files = None if listed is None else {*listed, BUILD_MANIFEST} - {SUMS, PROVENANCE}
+    seal_site(root, predicate, {r.url: r.sha256 for r in results}, files)
 
 
 def store_memo(backend: object, local: Path | None) -> Memo | None:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,17 @@ def site_files(
     root: Path,
     exclude: tuple[str, ...] = (SUMS, PROVENANCE),
     known: Mapping[str, str] | None = None,
+    listed: Collection[str] | None = None,
 ) -> dict[str, str]:
-    """Relative path -> sha256 of every file in the site, sorted; ``known`` hashes are reused."""
+    """Relative path -> sha256 of every file in the site, sorted; ``known`` hashes are reused.
+
+    ``listed``: the site's files when the caller knows them (a rebuild has just listed the
+    output to delete stale files), instead of listing the folder again.
+    """
     known = known or {}
     out = {}
-    for rel in sorted(walk_files(str(root), follow_symlinks=True)):
+    names = walk_files(str(root), follow_symlinks=True) if listed is None else listed
+    for rel in sorted(names):
         if rel not in exclude:
             out[rel] = known.get(rel) or _sha256_file(os.path.join(root, rel))
     return out
@@ -66,13 +72,17 @@ def statement_text(subjects: Mapping[str, str], predicate: Mapping[str, Any]) ->
 
 
 def seal_site(
-    root: Path, predicate: Mapping[str, Any], known: Mapping[str, str] | None = None
+    root: Path,
+    predicate: Mapping[str, Any],
+    known: Mapping[str, str] | None = None,
+    listed: Collection[str] | None = None,
 ) -> None:
     """Write provenance.json (subjects: every file) then SHA256SUMS (every file but itself).
 
-    ``known`` maps pages to the sha256 of the bytes the build just wrote or verified.
+    ``known`` maps pages to the sha256 of the bytes the build just wrote or verified;
+    ``listed`` is every file of the site, when known (see :func:`site_files`).
     """
-    subjects = site_files(root, known=known)
+    subjects = site_files(root, known=known, listed=listed)
     body = statement_text(subjects, predicate)
     (root / PROVENANCE).write_text(body, encoding="utf-8")
     sums = dict(sorted({**subjects, PROVENANCE: hashlib.sha256(body.encode()).hexdigest()}.items()))

@@ -179,9 +179,8 @@ def verify_loaded(
             progress(version.ref)
         found = [
             why
-            for f in version.files
-            if (f.ref is None or is_file_uri(f.ref))  # other references have no bytes here
-            and (why := check_file(backend, version, f, hashed, memo))
+            for f in version.with_bytes
+            if (why := check_file(backend, version, f, hashed, memo))
         ]
         problems.extend(
             Problem(version.display, None, why, "restore the object from a backup") for why in found

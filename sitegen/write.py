@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +87,9 @@ def swap_into_place(staging: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> None:
-    """Move the staged files over the previous site, then delete what the site no longer has.
+def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> list[str]:
+    """Move the staged files over the previous site, delete what the site no longer has, and
+    return what it now holds, sorted.
 
     Used by incremental builds, where linking every unchanged page into a new tree and
     deleting the old one would cost more than the build itself. Everything that can fail on
@@ -104,37 +105,45 @@ def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> None:
         _make_parent(target)
         os.replace(os.path.join(staging, rel), target)
     wanted = set(keep) | set(staged)
-    for rel in walk_files(str(out)):
-        if rel not in wanted:
-            os.unlink(os.path.join(out, rel))
-    _remove_empty_dirs(str(out))
+    present = walk_files(str(out))
+    stale = [rel for rel in present if rel not in wanted]
+    for rel in stale:
+        os.unlink(os.path.join(out, rel))
+    _remove_emptied_dirs(str(out), stale)
     discard(staging)
+    return sorted(wanted.intersection(present))
 
 
-def walk_files(root: str, follow_symlinks: bool = False, prefix: str = "") -> Iterator[str]:
-    """Relative '/'-separated paths below ``root`` (scandir: no stat per entry).
+def walk_files(root: str, follow_symlinks: bool = False) -> list[str]:
+    """Relative '/'-separated paths below ``root``, unsorted (scandir: no stat per entry).
 
     Without ``follow_symlinks``, every entry that is not a folder (links included: the
     things to delete); with it, what links point to, and only files (the things to hash).
+    A loop over a stack, not nested generators: every name would pass through each level.
     """
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=follow_symlinks):
-                yield from walk_files(entry.path, follow_symlinks, f"{prefix}{entry.name}/")
-            elif not follow_symlinks or entry.is_file():
-                yield f"{prefix}{entry.name}"
+    found: list[str] = []
+    folders = [(root, "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=follow_symlinks):
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                elif not follow_symlinks or entry.is_file():
+                    found.append(f"{prefix}{entry.name}")
+    return found
 
 
-def _remove_empty_dirs(root: str) -> bool:
-    """Remove empty folders below ``root``; whether ``root`` itself ended up empty."""
-    empty = True
-    with os.scandir(root) as entries:
-        for entry in list(entries):
-            if entry.is_dir(follow_symlinks=False) and _remove_empty_dirs(entry.path):
-                os.rmdir(entry.path)
-            else:
-                empty = False
-    return empty
+def _remove_emptied_dirs(root: str, removed: list[str]) -> None:
+    """Remove the folders that deleting ``removed`` left empty, innermost first."""
+    folders = {rel.rpartition("/")[0] for rel in removed}
+    for rel in sorted(folders, key=lambda f: f.count("/"), reverse=True):
+        while rel:
+            try:
+                os.rmdir(os.path.join(root, rel))
+            except OSError:  # not empty (or already gone)
+                break
+            rel = rel.rpartition("/")[0]
 
 
 def discard(staging: Path) -> None:

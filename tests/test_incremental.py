@@ -206,9 +206,13 @@ def test_an_incremental_build_removes_what_the_site_no_longer_has(
     build(BuildOptions(store, out, config_path=config))
     assert (out / "sitemap.xml").is_file()
     (out / "stray.html").write_text("<p>not from the store</p>", encoding="utf-8")
+    (out / "stray" / "deep").mkdir(parents=True)
+    (out / "stray" / "deep" / "x.txt").write_text("x", encoding="utf-8")
     config.write_text("title: Grades\n", encoding="utf-8")
     build(BuildOptions(store, out, config_path=config))
     assert not (out / "sitemap.xml").exists() and not (out / "stray.html").exists()
+    assert not (out / "stray").exists(), "folders left empty are removed"
+    assert "stray" not in (out / "SHA256SUMS").read_text(encoding="utf-8")
     build(BuildOptions(store, tmp_path / "fresh", config_path=config))
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
 

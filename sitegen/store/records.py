@@ -7,6 +7,7 @@ every problem found, each located as ``path:line``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -76,6 +77,12 @@ class VersionRecord:
     def ref(self) -> str:
         return f"{self.type}/{self.name}:v{self.version}"
 
+    @functools.cached_property
+    def with_bytes(self) -> tuple[FileEntry, ...]:
+        """The entries whose bytes can be checked here: stored objects and ``file:``
+        references. Kept with the record in the memo, so a build does not scan every entry."""
+        return tuple(f for f in self.files if f.ref is None or f.ref[:5].lower() == "file:")
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the files as one flat tuple: unpickling half a million entries one call
         each is most of the cost of loading the records memo."""
@@ -95,7 +102,8 @@ def _version_record(state: dict[str, Any], flat: tuple[Any, ...]) -> VersionReco
 
 def memo_schema() -> str:
     """What memoized records look like; part of the memo's folder name."""
-    shape = [f.name for f in dataclasses.fields(VersionRecord)] + list(FileEntry._fields)
+    fields = [f.name for f in dataclasses.fields(VersionRecord)] + ["with_bytes"]
+    shape = fields + list(FileEntry._fields)
     return "-" + sha256_hex(repr(shape).encode())[:8]
 
 
@@ -203,7 +211,7 @@ def check_records(raw: RawStore, memo: Memo | None = None) -> Records:
         v for m in raw.manifests if (v := check_manifest(m, state, problems, memo)) is not None
     ]
     runs = [r for x in raw.runs if (r := check_run(x, state, problems)) is not None]
-    histories = {h.key.split("/")[1]: check_history(h, problems) for h in raw.histories}
+    histories = {h.key.split("/")[1]: _checked_history(h, problems, memo) for h in raw.histories}
     collections = {c.collection: c for x in raw.collections if (c := check_collection(x, problems))}
     check_lineage_refs(versions, runs, problems)
     check_cycles(runs, problems)
@@ -408,6 +416,19 @@ def _refs(c: _Checker, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
         else:
             c.fail(f"'{key}' entry {ref!r} is not a 'type/name:vN' reference", key)
     return tuple(dict.fromkeys(good))
+
+
+def _checked_history(
+    raw: Raw, problems: list[Problem], memo: Memo | None
+) -> tuple[Mapping[str, Any], ...]:
+    """:func:`check_history`, skipped for a history file already found to be all good rows."""
+    memo_key = ("history-ok", raw.key, raw.identity or ())
+    if memo is not None and raw.identity is not None and memo.get(memo_key):
+        return tuple(raw.data or ())
+    rows = check_history(raw, problems)
+    if memo is not None and raw.identity is not None and len(rows) == len(raw.data or ()):
+        memo[memo_key] = True
+    return rows
 
 
 def check_history(raw: Raw, problems: list[Problem]) -> tuple[Mapping[str, Any], ...]:
