@@ -15,7 +15,7 @@ from sitegen.charts import FLATTEN, columns, downsample
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, display_value, flatten_values
 from sitegen.model import Project, Version
-from sitegen.store.records import FileEntry
+from sitegen.store.files import FileEntry
 
 ReadObject = Callable[[str], bytes | None]
 MAX_CURVE_POINTS = 200

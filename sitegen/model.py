@@ -6,7 +6,7 @@ Pure: ``build_model(records, config)`` only rearranges; no I/O, no rendering.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -64,7 +64,7 @@ class Collection:
 @dataclass(frozen=True)
 class Run:
     record: RunRecord
-    history: tuple[Mapping[str, Any], ...]
+    history: Sequence[Mapping[str, Any]]
     history_sha256: str = ""
 
     @property
@@ -180,7 +180,7 @@ def build_model(records: Records, config: SiteConfig, withheld: tuple[str, ...] 
                 aliases,
                 producer if producer in run_ids else None,
                 tuple(consumers.get(record.ref, ())),
-                sum(f.size for f in record.files),
+                record.total_size,
             )
         )
     changes = alias_changes(records.events)

@@ -9,14 +9,15 @@ Everything downstream (pages, JSON, search, lineage, comparisons) only ever sees
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sitegen.config import SiteConfig
-from sitegen.store.records import FileEntry, Records, RunRecord, VersionRecord
+from sitegen.store.files import hide_uris
+from sitegen.store.records import Records, RunRecord, VersionRecord
+from sitegen.store.rows import row_shape
 
 WITHHELD = "[withheld]"
-HIDDEN_URI = "withheld://reference"
 
 
 def _scrub(value: Any, config: SiteConfig, prefix: str, withheld: set[str], where: str) -> Any:
@@ -35,24 +36,24 @@ def _scrub(value: Any, config: SiteConfig, prefix: str, withheld: set[str], wher
 
 def _version(v: VersionRecord, config: SiteConfig, withheld: set[str]) -> VersionRecord:
     files = v.files
-    if not config.show_reference_uris and any(f.ref for f in files):
-        make = tuple.__new__  # FileEntry's own __new__ is Python code: 480,000 calls at 10k
-        files = tuple(
-            [make(FileEntry, (f[0], f[1], f[2], HIDDEN_URI)) if f[3] else f for f in files]
-        )
+    if not config.show_reference_uris and v.has_references:
+        files = hide_uris(files)
         withheld.add(f"{v.collection}: reference URIs")
     metadata = _scrub(v.metadata, config, "", withheld, f"{v.collection} metadata")
     if files is v.files and metadata is v.metadata:
         return v
-    return dataclasses.replace(v, metadata=metadata, files=files)
+    redacted = dataclasses.replace(v, metadata=metadata, files=files)
+    # hiding URIs changes neither (kept, like a cached_property, so nothing is unpacked)
+    vars(redacted).update(total_size=v.total_size, has_references=v.has_references)
+    return redacted
 
 
 def _history(
-    rows: tuple[Mapping[str, Any], ...], config: SiteConfig, withheld: set[str]
-) -> tuple[Mapping[str, Any], ...]:
-    """Rows are flat and share their keys, so most histories are checked key by key once."""
-    keys = {key for row in rows for key in row}
-    nested = any(isinstance(value, Mapping) for row in rows for value in row.values())
+    rows: Sequence[Mapping[str, Any]], config: SiteConfig, withheld: set[str]
+) -> Sequence[Mapping[str, Any]]:
+    """Rows are flat and share their keys, so most histories are checked key by key once
+    (a memoized history knows its keys without being unpacked)."""
+    keys, nested = row_shape(rows)
     if not nested and not any(config.withholds(key) for key in keys):
         return rows
     return tuple(_scrub(row, config, "", withheld, "metric history") for row in rows)

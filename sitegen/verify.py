@@ -16,10 +16,11 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen.errors import Problem
 from sitegen.store.backend import Backend
+from sitegen.store.files import FileEntry
 from sitegen.store.format import object_key, run_key, sha256_hex
 from sitegen.store.memo import Memo
 from sitegen.store.reader import load_raw
-from sitegen.store.records import FileEntry, Records, VersionRecord, check_records
+from sitegen.store.records import Records, VersionRecord, check_records
 
 CHUNK = 1 << 20
 

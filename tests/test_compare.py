@@ -41,7 +41,8 @@ from sitegen.model import Collection, Project, Run, Version
 from sitegen.pages.common import SiteInfo
 from sitegen.pages.compare import any_page, pair_page
 from sitegen.render import make_environment, render_page
-from sitegen.store.records import FileEntry, RunRecord, VersionRecord
+from sitegen.store.files import FileEntry
+from sitegen.store.records import RunRecord, VersionRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_STORE = ROOT / "example_project" / "store"

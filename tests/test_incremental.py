@@ -280,20 +280,52 @@ def test_memoized_object_hashes_do_not_hide_a_corrupted_object(
     assert "Problems found." in audit and f"object {sha[:12]}… is corrupted" in audit
 
 
-def test_version_records_pickle_with_their_files_flattened() -> None:
+def test_version_records_pickle_with_their_files_packed() -> None:
+    """Memoized versions unpack their entries only when a page needs them."""
     import pickle
 
-    from sitegen.store.records import FileEntry, VersionRecord, _version_record
+    from sitegen.config import load_config
+    from sitegen.redact import redact
+    from sitegen.store.events import replay
+    from sitegen.store.files import HIDDEN_URI, FileEntry, PackedFiles
+    from sitegen.store.records import Records, VersionRecord
 
-    files = (FileEntry("a.csv", "0" * 64, 3), FileEntry("w.bin", "1" * 64, 9, "s3://b/w"))
+    files = (FileEntry("a.csv", "0" * 64, 3), FileEntry("w.bin", "1" * 64, 9, "file:///w"))
     record = VersionRecord(
         "model", "m", 2, "d" * 64, "t", None, "", {"k": 1}, files, None, "disp", "e" * 64
     )
     copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    assert isinstance(copy.files, PackedFiles) and copy.files._entries is None
+    assert (copy.total_size, copy.has_references, copy.with_bytes) == (12, True, files)
+    assert len(copy.files) == 2 and copy.files._entries is None, "summed up without unpacking"
     assert copy == record and all(type(f) is FileEntry for f in copy.files)
-    state = {k: v for k, v in vars(record).items() if k != "files"}
-    with pytest.raises(ValueError):  # a damaged memo entry is refused, then re-parsed
-        _version_record(state, ("a.csv", "0" * 64, 3))
+    assert copy.files[1:] == files[1:] and pickle.loads(pickle.dumps(copy)) == record
+
+    records = Records("p", "store", (copy,), (), {}, {}, (), replay(()), ())
+    hidden = redact(records, load_config(None, None))[0].versions[0]
+    assert isinstance(hidden.files, PackedFiles) and hidden.total_size == 12
+    assert [f.ref for f in hidden.files] == [None, HIDDEN_URI]
+    assert copy.files[1].ref == "file:///w", "the unredacted record keeps its URI"
+
+
+def test_memoized_histories_are_packed_and_still_redacted() -> None:
+    import pickle
+
+    from sitegen.config import SiteConfig
+    from sitegen.redact import WITHHELD, redact
+    from sitegen.store.events import replay
+    from sitegen.store.records import Records
+    from sitegen.store.rows import PackedRows
+
+    rows = ({"_step": 0, "loss": 1.5, "api_token": "s3cret"}, {"_step": 1, "loss": 0.5})
+    packed = pickle.loads(pickle.dumps(PackedRows.of(rows)))
+    assert packed._rows is None and len(packed) == 2 and packed.keys >= {"api_token", "loss"}
+    assert packed._rows is None, "length and keys without unpacking"
+    assert packed == rows and packed[1] == rows[1]
+    records = Records("p", "store", (), (), {"r1": packed}, {}, (), replay(()), ())
+    kept = redact(records, SiteConfig(redact_keys=("*loss*",)))[0].histories["r1"]
+    assert [r["loss"] for r in kept] == [WITHHELD, WITHHELD]
+    assert redact(records, SiteConfig(redact_keys=("nothing",)))[0].histories["r1"] is packed
 
 
 def test_the_event_log_is_memoized_in_chunks_and_only_the_last_is_rewritten(

@@ -272,7 +272,9 @@ def search_index(project: Project) -> Page:
 
 def published_files(project: Project, config: SiteConfig) -> dict[str, str]:
     """Site URL -> object sha256 for file bytes copied into the site (``publish_files``)."""
-    out = {}
+    out: dict[str, str] = {}
+    if config.publish_max_bytes <= 0:  # opt-in: nothing to look at
+        return out
     for c in project.collections:
         for v in c.versions:
             for f in v.record.files:

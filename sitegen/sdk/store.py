@@ -17,6 +17,7 @@ from sitegen.sdk.clock import utc_now
 from sitegen.sdk.jsonable import to_jsonable
 from sitegen.store import open_backend
 from sitegen.store.events import LogState
+from sitegen.store.files import FileEntry
 from sitegen.store.format import (
     LATEST,
     REF_RE,
@@ -27,7 +28,7 @@ from sitegen.store.format import (
     sha256_hex,
 )
 from sitegen.store.reader import load_raw
-from sitegen.store.records import FileEntry, Records, check_records
+from sitegen.store.records import Records, check_records
 from sitegen.store.writer import Clock, Committed, StoreWriter, check_root
 
 

@@ -31,7 +31,7 @@ from sitegen.cachedir import path_key, user_cache
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
 MAX_STORES = 8
-FORMAT = 4  # bump when cached values change shape
+FORMAT = 5  # bump when cached values change shape
 
 MemoKey = tuple[str, str, tuple[int, ...]]
 

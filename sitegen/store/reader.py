@@ -27,6 +27,7 @@ from sitegen.store.format import (
     sha256_hex,
 )
 from sitegen.store.memo import Memo, MemoKey
+from sitegen.store.rows import PackedRows
 from sitegen.store.writer import check_root
 
 
@@ -166,7 +167,7 @@ def _read_history(backend: Backend, key: str, problems: list[Problem], memo: Mem
     found_here: list[Problem] = []
     raw = read_jsonl(backend, key, found_here)
     problems.extend(found_here)
-    memo[memo_key] = (raw.sha256, raw.data, tuple(found_here))
+    memo[memo_key] = (raw.sha256, PackedRows.of(raw.data), tuple(found_here))
     return dataclasses.replace(raw, identity=identity)
 
 

@@ -10,14 +10,14 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, repeat
-from typing import Any, NamedTuple
+from typing import Any
 
 from sitegen.errors import Problem
 from sitegen.store.consistency import check_cycles, check_lineage_refs, check_log_against_files
 from sitegen.store.events import Event, LogState, replay
+from sitegen.store.files import FileEntry, PackedFiles, pack
 from sitegen.store.format import (
     SHA256_RE,
     casefold_collisions,
@@ -32,26 +32,10 @@ from sitegen.store.format import (
 )
 from sitegen.store.memo import Memo
 from sitegen.store.reader import Raw, RawStore
+from sitegen.store.rows import PackedRows
 
 RUN_STATUSES = frozenset({"running", "finished", "failed", "crashed"})
 REF_RE = re.compile(r"^([a-z0-9][a-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*):v(0|[1-9][0-9]*)\Z")
-
-
-class FileEntry(NamedTuple):
-    """One file of a version (a named tuple: there are millions in a big store)."""
-
-    path: str
-    sha256: str
-    size: int
-    ref: str | None = None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Unpickle without calling the Python-level ``__new__`` (memoized manifests)."""
-        return (_file_entry, (tuple(self),))
-
-
-def _file_entry(fields: tuple[Any, ...]) -> FileEntry:
-    return tuple.__new__(FileEntry, fields)
 
 
 @dataclass(frozen=True)
@@ -64,7 +48,7 @@ class VersionRecord:
     run: str | None
     description: str
     metadata: Mapping[str, Any]
-    files: tuple[FileEntry, ...]
+    files: Sequence[FileEntry]
     source: Mapping[str, Any] | None
     display: str
     manifest_sha256: str
@@ -83,26 +67,34 @@ class VersionRecord:
         references. Kept with the record in the memo, so a build does not scan every entry."""
         return tuple(f for f in self.files if f.ref is None or f.ref[:5].lower() == "file:")
 
+    @functools.cached_property
+    def total_size(self) -> int:
+        """Bytes of all files (kept in the memo like :attr:`with_bytes`)."""
+        return sum(f.size for f in self.files)
+
+    @functools.cached_property
+    def has_references(self) -> bool:
+        return any(f.ref for f in self.files)
+
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle the files as one flat tuple: unpickling half a million entries one call
-        each is most of the cost of loading the records memo."""
-        state = dict(vars(self))
+        """Pickle the files packed (:mod:`sitegen.store.files`) with the values derived from
+        them, so that a memoized version is loaded and summed up without unpacking them."""
+        derived = {"with_bytes": self.with_bytes, "total_size": self.total_size}
+        state = {**vars(self), **derived, "has_references": self.has_references}
         files = state.pop("files")
-        return (_version_record, (state, tuple(chain.from_iterable(files))))
+        return (_version_record, (state, pack(files), len(files)))
 
 
-def _version_record(state: dict[str, Any], flat: tuple[Any, ...]) -> VersionRecord:
-    width = len(FileEntry._fields)
-    entries = zip(*[iter(flat)] * width, strict=True)
-    files = tuple(map(tuple.__new__, repeat(FileEntry), entries))
+def _version_record(state: dict[str, Any], blob: bytes, count: int) -> VersionRecord:
     record = object.__new__(VersionRecord)
-    vars(record).update(state, files=files)  # frozen: fields are set once, here
+    vars(record).update(state, files=PackedFiles(blob, count))  # frozen: set once, here
     return record
 
 
 def memo_schema() -> str:
     """What memoized records look like; part of the memo's folder name."""
-    fields = [f.name for f in dataclasses.fields(VersionRecord)] + ["with_bytes"]
+    fields = [f.name for f in dataclasses.fields(VersionRecord)]
+    fields += ["packed", "with_bytes", "total_size", "has_references"]
     shape = fields + list(FileEntry._fields)
     return "-" + sha256_hex(repr(shape).encode())[:8]
 
@@ -147,7 +139,7 @@ class Records:
     store_display: str
     versions: tuple[VersionRecord, ...]
     runs: tuple[RunRecord, ...]
-    histories: Mapping[str, tuple[Mapping[str, Any], ...]]
+    histories: Mapping[str, Sequence[Mapping[str, Any]]]
     collections: Mapping[str, CollectionInfo]
     events: tuple[Event, ...]
     state: LogState
@@ -420,11 +412,11 @@ def _refs(c: _Checker, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 def _checked_history(
     raw: Raw, problems: list[Problem], memo: Memo | None
-) -> tuple[Mapping[str, Any], ...]:
+) -> Sequence[Mapping[str, Any]]:
     """:func:`check_history`, skipped for a history file already found to be all good rows."""
     memo_key = ("history-ok", raw.key, raw.identity or ())
     if memo is not None and raw.identity is not None and memo.get(memo_key):
-        return tuple(raw.data or ())
+        return raw.data if isinstance(raw.data, PackedRows) else tuple(raw.data or ())
     rows = check_history(raw, problems)
     if memo is not None and raw.identity is not None and len(rows) == len(raw.data or ()):
         memo[memo_key] = True
@@ -432,7 +424,7 @@ def _checked_history(
 
 
 def check_history(raw: Raw, problems: list[Problem]) -> tuple[Mapping[str, Any], ...]:
-    rows = raw.data if isinstance(raw.data, list) else []
+    rows = raw.data if isinstance(raw.data, (list, PackedRows)) else []
     good: list[Mapping[str, Any]] = []
     for index, row in enumerate(rows):
         if isinstance(row, dict) and type(row.get("_step")) is int:

@@ -21,7 +21,7 @@ from sitegen.build import BuildOptions, build
 from sitegen.cli import main
 from sitegen.compare import file_changes, keyed_rows, metric_rows
 from sitegen.config import MetricSpec, SiteConfig
-from sitegen.store.records import FileEntry
+from sitegen.store.files import FileEntry
 
 if TYPE_CHECKING:
     from conftest import BrowserErrors, NetworkLog
