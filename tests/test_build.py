@@ -13,6 +13,7 @@ import pytest
 import sitegen
 from sitegen.build import BuildOptions, build
 from sitegen.cli import main
+from sitegen.write import read_build_manifest
 from tests.helpers import log_version, small_project
 from tests.sitecheck import broken_links, tree_bytes
 
@@ -78,10 +79,15 @@ def test_rebuild_renders_only_what_changed(store: Path, tmp_path: Path) -> None:
     first = build(BuildOptions(store, out))
     again = build(BuildOptions(store, out))
     assert first.rendered == first.pages and again.rendered == 0
+    before = read_build_manifest(out)
     log_version(store, "grades", {"grades.csv": "a,b\n9,9\n"}, tmp_path)
     third = build(BuildOptions(store, out))
-    assert 0 < third.rendered < third.pages  # the latest alias moved: v1 and its panels too
-    assert (out / "artifacts/dataset/grades/v2/index.html").is_file()
+    assert 0 < third.rendered < third.pages
+    after = read_build_manifest(out)
+    page = "artifacts/dataset/grades/v{}/index.html".format
+    assert after[page(0)] == before[page(0)], "two versions back: nothing it shows changed"
+    assert after[page(1)] != before[page(1)], "the previous version: latest moved, a next link"
+    assert page(2) in after and (out / page(2)).is_file()
     fresh = tmp_path / "fresh"
     build(BuildOptions(store, fresh))
     assert tree_bytes(out) == tree_bytes(fresh)

@@ -143,7 +143,6 @@ def version_group_key(
         collection.ref,
         info,
         index,
-        len(versions),
         around,
         used,
         neighbourhood,
