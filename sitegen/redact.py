@@ -42,9 +42,12 @@ def _version(v: VersionRecord, config: SiteConfig, withheld: set[str]) -> Versio
     metadata = _scrub(v.metadata, config, "", withheld, f"{v.collection} metadata")
     if files is v.files and metadata is v.metadata:
         return v
-    redacted = dataclasses.replace(v, metadata=metadata, files=files)
-    # hiding URIs changes neither (kept, like a cached_property, so nothing is unpacked)
-    vars(redacted).update(total_size=v.total_size, has_references=v.has_references)
+    # A copy of the frozen record with two fields replaced (it has no __post_init__), and
+    # the derived values hiding URIs leaves as they were, so that nothing is unpacked.
+    redacted = object.__new__(VersionRecord)
+    derived = {"total_size": v.total_size, "has_references": v.has_references}
+    vars(redacted).update(vars(v), metadata=metadata, files=files, **derived)
+    vars(redacted).pop("with_bytes", None)  # listed with the URIs it was computed from
     return redacted
 
 

@@ -73,9 +73,21 @@ def _make_parent(target: str) -> None:
 def write_build_manifest(
     staging: Path, info: Mapping[str, Any], fingerprints: Mapping[str, str]
 ) -> None:
-    body = {**info, "pages": dict(sorted(fingerprints.items()))}
-    text = json.dumps(body, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    (staging / BUILD_MANIFEST).write_text(text, encoding="utf-8")
+    (staging / BUILD_MANIFEST).write_text(manifest_text(info, fingerprints), encoding="utf-8")
+
+
+def manifest_text(info: Mapping[str, Any], fingerprints: Mapping[str, str]) -> str:
+    """``json.dumps({**info, "pages": …}, sort_keys=True, indent=1, ensure_ascii=False)``
+    and a newline, with the pages written directly: Python's indenting encoder is pure
+    Python, half a second for 40,000 pages."""
+    head = json.dumps({**info, "pages": {}}, sort_keys=True, indent=1, ensure_ascii=False)
+    if not fingerprints:
+        return head + "\n"
+    dump = json.JSONEncoder(ensure_ascii=False).encode
+    pages = ",\n".join(f"  {dump(url)}: {dump(fp)}" for url, fp in sorted(fingerprints.items()))
+    before, marker, after = head.partition('"pages": {}')
+    assert marker, "the build manifest's info must not hold a 'pages' key of its own"
+    return f'{before}"pages": {{\n{pages}\n }}{after}\n'
 
 
 def swap_into_place(staging: Path, out: Path) -> None:

@@ -165,3 +165,13 @@ def test_published_files_are_downloadable(store: Path, tmp_path: Path) -> None:
 def test_store_api_still_reads_after_build(store: Path, tmp_path: Path) -> None:
     build(BuildOptions(store, tmp_path / "site"))
     assert sitegen.Store(store).artifact("grader:production").version == 0
+
+
+def test_the_build_manifest_is_written_as_json_dumps_would(tmp_path: Path) -> None:
+    from sitegen.write import manifest_text
+
+    info = {"sitegen": "1.2", "salt": "ab"}
+    for pages in ({}, {'b/é"<.html': "f:1", "a.html": "x:y", "0.js": "q"}):
+        body = {**info, "pages": dict(sorted(pages.items()))}
+        expected = json.dumps(body, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+        assert manifest_text(info, pages) == expected

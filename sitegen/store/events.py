@@ -161,17 +161,20 @@ def parse_event(
     return event, problems
 
 
-def read_log(backend: Backend, known: Sequence[Event] = ()) -> tuple[list[Event], list[Problem]]:
+def read_log(
+    backend: Backend, known: Sequence[Event] = (), seqs: Sequence[int] | None = None
+) -> tuple[list[Event], list[Problem]]:
     """Every event in order, with chain problems (gaps, edits, reorders) named by file.
 
     ``known`` is a previously read, already checked prefix of the log; events are
-    immutable, so only the ones after it are read again.
+    immutable, so only the ones after it are read again. ``seqs``: the log's listing, when
+    the caller has just made it.
     """
     events: list[Event] = list(known)
     problems: list[Problem] = []
     prev: str | None = known[-1].hash if known else None
     expected = known[-1].seq + 1 if known else 0
-    for seq in list_event_seqs(backend):
+    for seq in list_event_seqs(backend) if seqs is None else seqs:
         if seq < expected:
             continue
         key = event_key(seq)

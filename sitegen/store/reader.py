@@ -139,14 +139,15 @@ def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list
     """
     if memo is None:
         return read_log(backend)
-    identities = tuple(backend.identity(event_key(seq)) for seq in list_event_seqs(backend))
+    seqs = list_event_seqs(backend)
+    identities = tuple(backend.identity(event_key(seq)) for seq in seqs)
     known: list[Event] = []
     for start in range(0, len(identities), LOG_CHUNK):
         chunk = memo.get(_log_key(start))
         if chunk is None or chunk[0] != identities[start : start + LOG_CHUNK]:
             break
         known.extend(chunk[1])
-    events, problems = read_log(backend, known)
+    events, problems = read_log(backend, known, seqs)
     if not problems and [e.seq for e in events] == list(range(len(identities))):
         for start in range(len(known), len(identities), LOG_CHUNK):
             stop = start + LOG_CHUNK
