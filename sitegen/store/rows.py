@@ -23,26 +23,39 @@ def row_shape(rows: Sequence[Row]) -> tuple[frozenset[str], bool]:
 
 
 class PackedRows(Sequence[Row]):
-    __slots__ = ("_length", "_rows", "blob", "keys", "nested")
+    """History rows unpickled on first use; ``keys`` and ``nested`` as :func:`row_shape`."""
 
-    def __init__(self, blob: bytes, length: int, keys: frozenset[str], nested: bool) -> None:
-        self.blob = blob
+    __slots__ = ("_blob", "_length", "_rows", "keys", "nested")
+
+    def __init__(
+        self,
+        blob: bytes | None,
+        length: int,
+        keys: frozenset[str],
+        nested: bool,
+        rows: tuple[Row, ...] | None = None,
+    ) -> None:
+        self._blob = blob
         self._length = length
         self.keys = keys
         self.nested = nested
-        self._rows: tuple[Row, ...] | None = None
+        self._rows = rows
 
     @classmethod
     def of(cls, rows: Sequence[Row]) -> PackedRows:
-        blob = pickle.dumps(tuple(rows), protocol=pickle.HIGHEST_PROTOCOL)
-        return cls(blob, len(rows), *row_shape(rows))
+        """Rows just parsed: packed only when pickled (a cold build's memory peak is not
+        raised by a second copy of every history)."""
+        return cls(None, len(rows), *row_shape(rows), rows=tuple(rows))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (PackedRows, (self.blob, self._length, self.keys, self.nested))
+        blob = self._blob
+        if blob is None:
+            blob = pickle.dumps(self._rows, protocol=pickle.HIGHEST_PROTOCOL)
+        return (PackedRows, (blob, self._length, self.keys, self.nested))
 
     def rows(self) -> tuple[Row, ...]:
         if self._rows is None:
-            rows = pickle.loads(self.blob)
+            rows = pickle.loads(self._blob or b"")
             if not isinstance(rows, tuple) or len(rows) != self._length:
                 raise ValueError("packed history rows are damaged")
             self._rows = rows
@@ -69,7 +82,7 @@ class PackedRows(Sequence[Row]):
         return isinstance(other, tuple) and self.rows() == other
 
     def __hash__(self) -> int:
-        return hash(self.blob)
+        return hash(self.rows())  # like the tuple it stands for (of dicts: unhashable)
 
     def __repr__(self) -> str:
         return repr(self.rows())
