@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from sitegen.errors import Problem
 from sitegen.store.backend import Backend
-from sitegen.store.files import FileEntry
+from sitegen.store.files import FileEntry, is_file_uri
 from sitegen.store.format import object_key, run_key, sha256_hex
 from sitegen.store.memo import Memo
 from sitegen.store.reader import load_raw
@@ -48,10 +48,6 @@ class VerifyReport:
 def _strict(problem: Problem) -> Problem:
     """For an audit, every finding is an error (a version outside the log included)."""
     return Problem(problem.path, problem.line, problem.message, problem.hint, "error")
-
-
-def is_file_uri(uri: str) -> bool:
-    return uri[:5].lower() == "file:"
 
 
 def local_reference(uri: str) -> Path | None:

@@ -295,9 +295,9 @@ def test_version_records_pickle_with_their_files_packed() -> None:
         "model", "m", 2, "d" * 64, "t", None, "", {"k": 1}, files, None, "disp", "e" * 64
     )
     copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-    assert isinstance(copy.files, PackedFiles) and copy.files._entries is None
+    assert isinstance(copy.files, PackedFiles) and not copy.files.unpacked
     assert (copy.total_size, copy.has_references, copy.with_bytes) == (12, True, files)
-    assert len(copy.files) == 2 and copy.files._entries is None, "summed up without unpacking"
+    assert len(copy.files) == 2 and not copy.files.unpacked, "summed up without unpacking"
     assert copy == record and all(type(f) is FileEntry for f in copy.files)
     assert copy.files[1:] == files[1:] and pickle.loads(pickle.dumps(copy)) == record
 
@@ -319,8 +319,8 @@ def test_memoized_histories_are_packed_and_still_redacted() -> None:
 
     rows = ({"_step": 0, "loss": 1.5, "api_token": "s3cret"}, {"_step": 1, "loss": 0.5})
     packed = pickle.loads(pickle.dumps(PackedRows.of(rows)))
-    assert packed._rows is None and len(packed) == 2 and packed.keys >= {"api_token", "loss"}
-    assert packed._rows is None, "length and keys without unpacking"
+    assert not packed.unpacked and len(packed) == 2 and packed.keys >= {"api_token", "loss"}
+    assert not packed.unpacked, "length and keys without unpacking"
     assert packed == rows and packed[1] == rows[1]
     records = Records("p", "store", (), (), {"r1": packed}, {}, (), replay(()), ())
     kept = redact(records, SiteConfig(redact_keys=("*loss*",)))[0].histories["r1"]

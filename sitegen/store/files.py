@@ -9,9 +9,11 @@ reference URIs cost per version, not per entry.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple
+
+from sitegen.store.packed import Packed
 
 HIDDEN_URI = "withheld://reference"
 
@@ -36,6 +38,10 @@ def _file_entry(fields: tuple[Any, ...]) -> FileEntry:
 WIDTH = len(FileEntry._fields)
 
 
+def is_file_uri(uri: str) -> bool:
+    return uri[:5].lower() == "file:"
+
+
 def pack(files: Sequence[FileEntry]) -> bytes:
     """The entries as one pickled flat tuple (a packed sequence keeps its blob)."""
     if isinstance(files, PackedFiles) and not files.hides_uris:
@@ -54,51 +60,22 @@ def unpack(blob: bytes, hide_uris: bool = False) -> tuple[FileEntry, ...]:
     return tuple(map(tuple.__new__, repeat(FileEntry), rows))
 
 
-class PackedFiles(Sequence[FileEntry]):
+class PackedFiles(Packed[FileEntry]):
     """File entries unpacked on first use; ``hides_uris`` replaces every reference URI
     by :data:`HIDDEN_URI` (redaction) as they are unpacked."""
 
-    __slots__ = ("_entries", "_length", "blob", "hides_uris")
+    __slots__ = ("blob", "hides_uris")
 
     def __init__(self, blob: bytes, length: int, hides_uris: bool = False) -> None:
+        super().__init__(length)
         self.blob = blob
-        self._length = length
         self.hides_uris = hides_uris
-        self._entries: tuple[FileEntry, ...] | None = None
 
     def hiding_uris(self) -> PackedFiles:
-        return PackedFiles(self.blob, self._length, True)
+        return PackedFiles(self.blob, len(self), True)
 
-    def entries(self) -> tuple[FileEntry, ...]:
-        if self._entries is None:
-            self._entries = unpack(self.blob, self.hides_uris)
-        return self._entries
-
-    def __len__(self) -> int:
-        return self._length
-
-    @overload
-    def __getitem__(self, index: int) -> FileEntry: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[FileEntry, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> FileEntry | tuple[FileEntry, ...]:
-        return self.entries()[index]
-
-    def __iter__(self) -> Iterator[FileEntry]:
-        return iter(self.entries())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, PackedFiles):
-            return self.entries() == other.entries()
-        return isinstance(other, tuple) and self.entries() == other
-
-    def __hash__(self) -> int:
-        return hash(self.entries())
-
-    def __repr__(self) -> str:
-        return repr(self.entries())
+    def _unpack(self) -> tuple[FileEntry, ...]:
+        return unpack(self.blob, self.hides_uris)
 
 
 def hide_uris(files: Sequence[FileEntry]) -> Sequence[FileEntry]:

@@ -17,7 +17,7 @@ from typing import Any
 from sitegen.errors import Problem
 from sitegen.store.consistency import check_cycles, check_lineage_refs, check_log_against_files
 from sitegen.store.events import Event, LogState, replay
-from sitegen.store.files import FileEntry, PackedFiles, pack
+from sitegen.store.files import FileEntry, PackedFiles, is_file_uri, pack
 from sitegen.store.format import (
     SHA256_RE,
     casefold_collisions,
@@ -65,7 +65,7 @@ class VersionRecord:
     def with_bytes(self) -> tuple[FileEntry, ...]:
         """The entries whose bytes can be checked here: stored objects and ``file:``
         references. Kept with the record in the memo, so a build does not scan every entry."""
-        return tuple(f for f in self.files if f.ref is None or f.ref[:5].lower() == "file:")
+        return tuple(f for f in self.files if f.ref is None or is_file_uri(f.ref))
 
     @functools.cached_property
     def total_size(self) -> int:

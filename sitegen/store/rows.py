@@ -8,8 +8,10 @@ facts redaction needs (its keys, whether any value is nested) and unpacked on fi
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sitegen.store.packed import Packed
 
 Row = Mapping[str, Any]
 
@@ -22,10 +24,10 @@ def row_shape(rows: Sequence[Row]) -> tuple[frozenset[str], bool]:
     return keys, any(isinstance(value, Mapping) for row in rows for value in row.values())
 
 
-class PackedRows(Sequence[Row]):
+class PackedRows(Packed[Row]):
     """History rows unpickled on first use; ``keys`` and ``nested`` as :func:`row_shape`."""
 
-    __slots__ = ("_blob", "_length", "_rows", "keys", "nested")
+    __slots__ = ("_blob", "keys", "nested")
 
     def __init__(
         self,
@@ -35,11 +37,10 @@ class PackedRows(Sequence[Row]):
         nested: bool,
         rows: tuple[Row, ...] | None = None,
     ) -> None:
+        super().__init__(length, rows)
         self._blob = blob
-        self._length = length
         self.keys = keys
         self.nested = nested
-        self._rows = rows
 
     @classmethod
     def of(cls, rows: Sequence[Row]) -> PackedRows:
@@ -50,39 +51,11 @@ class PackedRows(Sequence[Row]):
     def __reduce__(self) -> tuple[Any, ...]:
         blob = self._blob
         if blob is None:
-            blob = pickle.dumps(self._rows, protocol=pickle.HIGHEST_PROTOCOL)
-        return (PackedRows, (blob, self._length, self.keys, self.nested))
+            blob = pickle.dumps(self.items(), protocol=pickle.HIGHEST_PROTOCOL)
+        return (PackedRows, (blob, len(self), self.keys, self.nested))
 
-    def rows(self) -> tuple[Row, ...]:
-        if self._rows is None:
-            rows = pickle.loads(self._blob or b"")
-            if not isinstance(rows, tuple) or len(rows) != self._length:
-                raise ValueError("packed history rows are damaged")
-            self._rows = rows
-        return self._rows
-
-    def __len__(self) -> int:
-        return self._length
-
-    @overload
-    def __getitem__(self, index: int) -> Row: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Row, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Row | tuple[Row, ...]:
-        return self.rows()[index]
-
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self.rows())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, PackedRows):
-            return self.rows() == other.rows()
-        return isinstance(other, tuple) and self.rows() == other
-
-    def __hash__(self) -> int:
-        return hash(self.rows())  # like the tuple it stands for (of dicts: unhashable)
-
-    def __repr__(self) -> str:
-        return repr(self.rows())
+    def _unpack(self) -> tuple[Row, ...]:
+        rows = pickle.loads(self._blob or b"")
+        if not isinstance(rows, tuple) or len(rows) != len(self):
+            raise ValueError("packed history rows are damaged")
+        return rows
