@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,15 @@ import jinja2
 
 from sitegen import __version__, statcache
 from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor_assets
+from sitegen.background import Background
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import Problem, SitegenError, errors_only
 from sitegen.integrity import PROVENANCE, SUMS, seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
 from sitegen.pages import Page, Planned, SiteInfo, plan_site, published_files
+from sitegen.previous import PreviousSite
+from sitegen.previous import survey as previous_site
 from sitegen.redact import redact
 from sitegen.render import (
     context_fingerprint,
@@ -49,7 +53,6 @@ from sitegen.write import (
     commit_in_place,
     discard,
     new_staging_dir,
-    read_build_manifest,
     swap_into_place,
     write_build_manifest,
     write_file,
@@ -92,36 +95,23 @@ def _build(options: BuildOptions) -> BuildReport:
     local = None if is_remote(options.store) else Path(options.store)
     config = load_config(options.config_path, local)
     check_output_dir(options.out)
-    backend = open_backend(options.store, snapshot=True)
-    with long_lived_objects():
-        memo = store_memo(backend, local)
-        with saved(memo):
-            records = check_records(load_raw(backend, memo), memo)
-            if failing := errors_only(records.problems, options.strict):
-                raise SitegenError(sorted(failing))
-            visible, withheld = redact(records, config)
-            project = build_model(visible, config, withheld)
-            report = verify_loaded(backend, records, memo=memo)
-        site = site_info(config, project, options.offline)
-        audit = (report, provenance(records, config, options))
-        read_object = object_reader(backend.read)
-        planned = plan_site(site, project, config, read_object, audit)
-    salt = build_salt(config, options.offline)
-    staging = new_staging_dir(options.out)
-    previous = read_build_manifest(options.out)
-    try:
-        results = render_all(planned, staging, options, salt, config.theme_dir, previous)
-        write_extras(staging, project, config, options, read_object, [r.url for r in results])
-        listed = None
-        if previous:  # a rebuild: commit in place
-            listed = commit_in_place(staging, options.out, {r.url for r in results} | SITE_META)
-        finish_site(options.out if previous else staging, salt, audit[1], results, listed)
-        if not previous:
-            swap_into_place(staging, options.out)
-    except BaseException:
-        discard(staging)
-        raise
-    statcache.save(options.out, {r.url: (r.identity, r.sha256) for r in results})
+    with contextlib.ExitStack() as stack:
+        previous = stack.enter_context(surveyed(options.out))
+        backend = open_backend(options.store, snapshot=True, walk=True)
+        with long_lived_objects():
+            memo = store_memo(backend, local)
+            with saved(memo):
+                records = check_records(load_raw(backend, memo), memo)
+                if failing := errors_only(records.problems, options.strict):
+                    raise SitegenError(sorted(failing))
+                visible, withheld = redact(records, config)
+                project = build_model(visible, config, withheld)
+                report = verify_loaded(backend, records, memo=memo)
+            site = site_info(config, project, options.offline)
+            audit = (report, provenance(records, config, options))
+            read_object = object_reader(backend.read)
+            planned = plan_site(site, project, config, read_object, audit)
+        results = write_site(planned, options, config, project, read_object, audit[1], previous)
     if options.zip_path is not None:
         write_zip(options.out, options.zip_path)
     rendered = sum(1 for r in results if r.fresh)
@@ -133,6 +123,46 @@ def _build(options: BuildOptions) -> BuildReport:
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
+
+
+@contextlib.contextmanager
+def surveyed(out: Path) -> Iterator[Background[PreviousSite]]:
+    """The previous site surveyed on the second core while the store loads and plans."""
+    survey = Background(partial(previous_site, out))
+    try:
+        yield survey
+    finally:
+        survey.cancel()
+
+
+def write_site(
+    planned: list[Planned],
+    options: BuildOptions,
+    config: SiteConfig,
+    project: Project,
+    read_object: Callable[[str], bytes | None],
+    predicate: dict[str, Any],
+    survey: Background[PreviousSite],
+) -> list[Rendered]:
+    """Render beside the output, then swap it in (a first build) or commit in place."""
+    salt = build_salt(config, options.offline)
+    staging = new_staging_dir(options.out)
+    try:
+        previous = survey.result()
+        results = render_all(planned, staging, options, salt, config.theme_dir, previous)
+        write_extras(staging, project, config, options, read_object, [r.url for r in results])
+        listed = None
+        if previous.pages:  # a rebuild: commit in place
+            keep = {r.url for r in results} | SITE_META
+            listed = commit_in_place(staging, options.out, keep, previous.files)
+        finish_site(options.out if previous.pages else staging, salt, predicate, results, listed)
+        if not previous.pages:
+            swap_into_place(staging, options.out)
+    except BaseException:
+        discard(staging)
+        raise
+    statcache.save(options.out, {r.url: (r.identity, r.sha256) for r in results})
+    return results
 
 
 SITE_META = frozenset({BUILD_MANIFEST, SUMS, PROVENANCE})
@@ -247,9 +277,7 @@ def build_salt(config: SiteConfig, offline: bool) -> str:
 class _Job:
     planned: list[Planned]
     staging: Path
-    previous_out: Path
-    previous: dict[str, str]
-    identities: dict[str, tuple[statcache.Identity, str]]
+    previous: PreviousSite
     salt: str
     theme_dir: Path | None
 
@@ -320,11 +348,10 @@ def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
     assert _JOB is not None
     rows = []
     for url in urls:
-        recorded = _JOB.previous.get(url, "")
+        recorded = _JOB.previous.pages.get(url, "")
         if not recorded.startswith(fingerprint + ":"):
             return None
-        old = os.path.join(_JOB.previous_out, url)
-        identity = statcache.intact(old, recorded.split(":")[1], _JOB.identities.get(url))
+        identity = _JOB.previous.intact.get(url)
         if identity is None:
             return None
         rows.append(Rendered(url, recorded, False, identity))
@@ -337,13 +364,12 @@ def render_all(
     options: BuildOptions,
     salt: str,
     theme_dir: Path | None,
-    previous: dict[str, str],
+    previous: PreviousSite,
 ) -> list[Rendered]:
-    """Render what changed into ``staging``; unchanged pages of the ``previous`` build (its
-    manifest: url -> ``fingerprint:sha256``) stay where they are in the output."""
+    """Render what changed into ``staging``; unchanged pages of the ``previous`` build, still
+    intact, stay where they are in the output."""
     global _JOB, _ENV
-    identities = statcache.load(options.out) if previous else {}
-    _JOB = _Job(planned, staging, options.out, previous, identities, salt, theme_dir)
+    _JOB = _Job(planned, staging, previous, salt, theme_dir)
     _ENV = None
     jobs = options.jobs or (os.cpu_count() or 1)
     chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]

@@ -99,9 +99,11 @@ def swap_into_place(staging: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> list[str]:
-    """Move the staged files over the previous site, delete what the site no longer has, and
-    return what it now holds, sorted.
+def commit_in_place(
+    staging: Path, out: Path, keep: Collection[str], present: Collection[str]
+) -> list[str]:
+    """Move the staged files over the previous site (which held the files ``present``),
+    delete what the site no longer has, and return what it now holds, sorted.
 
     Used by incremental builds, where linking every unchanged page into a new tree and
     deleting the old one would cost more than the build itself. Everything that can fail on
@@ -117,7 +119,7 @@ def commit_in_place(staging: Path, out: Path, keep: Collection[str]) -> list[str
         _make_parent(target)
         os.replace(os.path.join(staging, rel), target)
     wanted = set(keep) | set(staged)
-    present = walk_files(str(out))
+    present = set(present).union(staged)
     stale = [rel for rel in present if rel not in wanted]
     for rel in stale:
         os.unlink(os.path.join(out, rel))

@@ -257,6 +257,24 @@ def test_a_memo_mostly_stale_is_compacted(tmp_path: Path) -> None:
     assert list(folder.glob("seg-*.pickle")) == [segment]
 
 
+def test_an_unreadable_memo_segment_is_compacted_away(tmp_path: Path) -> None:
+    """A segment an older sitegen wrote (or a damaged one) is read on every build until
+    removed: the next save compacts it away."""
+    from sitegen.store.memo import Memo
+
+    folder = tmp_path / "memo"
+    first = Memo(folder)
+    first[("manifest", "a", (1,))] = "a"
+    first.save()
+    (folder / "seg-0-old.pickle").write_bytes(b"\x80\x05garbage")
+    second = Memo(folder)
+    assert second[("manifest", "a", (1,))] == "a"
+    second.save()
+    segments = list(folder.glob("seg-*.pickle"))
+    assert len(segments) == 1 and segments[0].name != "seg-0-old.pickle"
+    assert dict(Memo(folder).items()) == {("manifest", "a", (1,)): "a"}
+
+
 def test_memoized_object_hashes_do_not_hide_a_corrupted_object(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

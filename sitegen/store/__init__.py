@@ -19,12 +19,16 @@ def store_location(text: str) -> str | Path:
     return text if is_remote(text) else Path(text.removeprefix("file://"))
 
 
-def open_backend(location: str | os.PathLike[str], *, snapshot: bool = False) -> Backend:
+def open_backend(
+    location: str | os.PathLike[str], *, snapshot: bool = False, walk: bool = False
+) -> Backend:
     """The backend for a store location: a local directory or ``s3://bucket/prefix``.
 
     ``snapshot=True`` asks for a read view made for bulk reads (builds, audits, sync): for
     an object store it lists the store once and fetches every record concurrently, with a
-    local cache; a local directory is the same either way.
+    local cache. ``walk=True`` (builds: they read a whole store and write nothing) walks a
+    local directory once, in a forked child, while the caller goes on
+    (:class:`~sitegen.store.listing.ListedBackend`).
     """
     text = os.fspath(location)
     if is_remote(text):
@@ -40,7 +44,12 @@ def open_backend(location: str | os.PathLike[str], *, snapshot: bool = False) ->
             "SITEGEN_S3_ENDPOINT for servers other than AWS); other object stores lack the "
             "conditional writes the store relies on",
         )
-    return LocalBackend(Path(text.removeprefix("file://")))
+    root = Path(text.removeprefix("file://"))
+    if walk:
+        from sitegen.store.listing import ListedBackend
+
+        return ListedBackend(root)
+    return LocalBackend(root)
 
 
 __all__ = ["Backend", "LocalBackend", "is_remote", "open_backend", "store_location"]

@@ -10,7 +10,8 @@ from user space), so a stale entry is never served, only left unused.
 Entries are pickled in segments under ``$SITEGEN_RECORDS_CACHE``, else
 ``$XDG_CACHE_HOME/sitegen/records`` (``~/.cache/…``), one folder per store: a build writes
 one small segment with what it parsed, and rewrites a single compact one when segments pile
-up or most of what it read was stale; only the 8 stores built most recently are kept. The cache is only an optimisation:
+up, when a quarter of what it read was stale or when a segment was unreadable; only the 8
+stores built most recently are kept. The cache is only an optimisation:
 unreadable segments are ignored, writes are atomic, ``SITEGEN_RECORDS_CACHE=off`` switches
 it off, and ``sitegen verify`` never uses it.
 """
@@ -50,11 +51,15 @@ class Memo(MutableMapping[MemoKey, Any]):
         self._entries: dict[MemoKey, Any] = {}
         self._segments = sorted(folder.glob("seg-*.pickle")) if folder and folder.is_dir() else []
         self._read = 0  # entries read, counting those a later segment replaced
+        self._damaged = False
         for segment in self._segments:
-            with contextlib.suppress(Exception):  # a damaged segment only costs a re-parse
+            try:
                 found = _read_segment(segment)
-                self._read += len(found)
-                self._entries.update(found)
+            except Exception:  # a damaged segment only costs a re-parse, and is compacted away
+                self._damaged = True
+                continue
+            self._read += len(found)
+            self._entries.update(found)
         self._used: set[MemoKey] = set()
         self._new: dict[MemoKey, Any] = {}
 
@@ -81,12 +86,13 @@ class Memo(MutableMapping[MemoKey, Any]):
         return len(self._entries)
 
     def save(self) -> None:
-        """Write what this build parsed; compact to what it used when segments pile up or
-        when most of what was read went unused (files replaced, so their entries are stale)."""
+        """Write what this build parsed; compact to what it used when segments pile up, when a
+        segment was unreadable, or when a quarter of what was read went unused (files replaced,
+        so their entries are stale: every later build would read them for nothing)."""
         if self.folder is None:
             return
         stale = self._read - (len(self._used) - len(self._new))
-        compact = 0 < stale >= len(self._used)
+        compact = self._damaged or (stale > 0 and stale * 4 >= len(self._used))
         if self._new or compact:
             self._write_segment(self.folder, compact)
         prune_stores(self.folder)

@@ -1,0 +1,104 @@
+"""Work on the second core: a forked child's value, the store walk and the previous-site
+survey must answer exactly what the direct, in-process way answers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sitegen.background import Background
+from sitegen.build import BuildOptions, build
+from sitegen.previous import survey
+from sitegen.store.backend import LocalBackend
+from sitegen.store.listing import ListedBackend
+from tests.helpers import small_project
+
+
+def test_the_value_comes_from_a_child_process() -> None:
+    assert Background(os.getpid).result() != os.getpid()
+
+
+def test_a_failing_child_costs_only_time(tmp_path: Path) -> None:
+    """The child raises (or dies): the value is computed in-process instead."""
+    flag = tmp_path / "in-child"
+
+    def work() -> int:
+        if not flag.exists():
+            flag.write_text("x")
+            raise RuntimeError("child fails")
+        return 7
+
+    assert Background(work).result() == 7
+
+
+def test_without_fork_the_value_is_computed_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "fork")
+    assert Background(os.getpid).result() == os.getpid()
+
+
+def test_cancel_stops_the_child_and_reaps_it(tmp_path: Path) -> None:
+    import time
+
+    task = Background(lambda: time.sleep(30))
+    pid = task._pid
+    task.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    small_project(tmp_path / "store", tmp_path / "work")
+    return tmp_path / "store"
+
+
+def _every_key(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*") if not p.name.startswith(".tmp")
+    )
+
+
+def test_the_walked_store_answers_like_the_directory(store: Path) -> None:
+    (store / "artifacts" / ".tmp-half-written").write_text("x")
+    (store / "runs" / "link").symlink_to(store / "runs")
+    direct, walked = LocalBackend(store), ListedBackend(store)
+    for key in ["", *_every_key(store), "missing", "runs/nope/run.json"]:
+        assert walked.children(key) == direct.children(key), key
+        assert walked.exists(key) == direct.exists(key), key
+        if (store / key).is_file():
+            assert walked.identity(key) == direct.identity(key), key
+    assert "runs/link" not in walked.listing.folders, "links are asked directly, not walked"
+    with pytest.raises(ValueError, match="unsafe"):
+        walked.identity("../outside")
+
+
+def test_the_survey_trusts_only_pages_that_hold_their_recorded_bytes(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SITEGEN_BUILD_CACHE", str(tmp_path / "builds"))
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    before = survey(out)
+    assert set(before.intact) == set(before.pages) - {"sitegen-build.json"}
+    assert set(before.files) >= set(before.pages)
+    (out / "index.html").write_text("<p>edited in place</p>")
+    (out / "stray.txt").write_text("x")
+    after = survey(out)
+    assert "index.html" not in after.intact and "stray.txt" in after.files
+    assert len(after.intact) == len(before.intact) - 1
+
+
+def test_the_survey_never_reads_outside_the_output(tmp_path: Path) -> None:
+    """A hostile build manifest naming ``../secret`` gets nothing checked outside ``out``."""
+    out = tmp_path / "site"
+    out.mkdir()
+    (tmp_path / "secret").write_text("s")
+    entry = "f:" + "0" * 64
+    pages = {"../secret": entry, "a.html": entry}
+    (out / "sitegen-build.json").write_text(json.dumps({"pages": pages}))
+    (out / "a.html").write_text("a")
+    found = survey(out)
+    assert found.intact == {} and sorted(found.files) == ["a.html", "sitegen-build.json"]
