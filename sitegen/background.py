@@ -20,10 +20,15 @@ T = TypeVar("T")
 
 
 class Background(Generic[T]):
-    """``work()`` started now in a forked child; :meth:`result` waits for it."""
+    """``work()`` started now in a forked child; :meth:`result` waits for it.
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    ``nice``: how much to lower the child's priority, for work needed late; it then takes
+    the second core only when nothing more urgent wants it.
+    """
+
+    def __init__(self, work: Callable[[], T], nice: int = 0) -> None:
         self._work = work
+        self._nice = nice
         self._pid = 0
         self._read = -1
         if hasattr(os, "fork"):
@@ -35,7 +40,7 @@ class Background(Generic[T]):
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             os.close(read)
-            _run_child(self._work, write)
+            _run_child(self._work, write, self._nice)
         os.close(write)
         self._pid, self._read = pid, read
 
@@ -62,9 +67,11 @@ class Background(Generic[T]):
             self._pid, self._read = 0, -1
 
 
-def _run_child(work: Callable[[], object], write: int) -> None:
+def _run_child(work: Callable[[], object], write: int, nice: int) -> None:
     code = 1
     try:
+        if nice:
+            os.nice(nice)
         data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write, "wb") as pipe:
             pipe.write(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import multiprocessing
@@ -301,19 +302,28 @@ _ENV: jinja2.Environment | None = None
 
 
 def _render_range(bounds: tuple[int, int]) -> list[Rendered]:
-    """Build and render (or reuse) planned[start:stop]; in a forked worker or in-process."""
+    """Build and render (or reuse) planned[start:stop], in a forked worker."""
     assert _JOB is not None
+    return _render_groups(_JOB.planned[bounds[0] : bounds[1]])
+
+
+def _render_groups(groups: list[Planned]) -> list[Rendered]:
     out: list[Rendered] = []
-    for group in _JOB.planned[bounds[0] : bounds[1]]:
+    for group in groups:
         if group.key is None:
             out.extend(_by_context(group))
             continue
-        fingerprint = hashlib.sha256(f"{_JOB.salt}\0{group.key()}".encode()).hexdigest()
+        fingerprint = _fingerprint(group)
         reused = _reuse(group.urls, fingerprint)
         out.extend(
             reused if reused is not None else map(_write_page, group.pages(), repeat(fingerprint))
         )
     return out
+
+
+def _fingerprint(group: Planned) -> str:
+    assert _JOB is not None and group.key is not None
+    return hashlib.sha256(f"{_JOB.salt}\0{group.key()}".encode()).hexdigest()
 
 
 def _by_context(group: Planned) -> list[Rendered]:
@@ -367,20 +377,55 @@ def render_all(
     previous: PreviousSite,
 ) -> list[Rendered]:
     """Render what changed into ``staging``; unchanged pages of the ``previous`` build, still
-    intact, stay where they are in the output."""
+    intact, stay where they are in the output.
+
+    A rebuild sorts out what it can reuse in-process (at 10,000 versions, forking render
+    workers and sending 40,000 rows back costs more than the keys they would compute),
+    while a forked child checks and renders the site-wide pages; workers are forked only
+    when enough pages are left to render.
+    """
     global _JOB, _ENV
     _JOB = _Job(planned, staging, previous, salt, theme_dir)
     _ENV = None
     jobs = options.jobs or (os.cpu_count() or 1)
-    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
-    pages = sum(len(p.urls) for p in planned)
     try:
-        if jobs > 1 and pages >= PARALLEL_FROM_PAGES:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                return [row for rows in pool.map(_render_range, chunks) for row in rows]
-        return [row for chunk in chunks for row in _render_range(chunk)]
+        if not previous.pages:
+            return _render_planned(jobs)
+        site_wide = Background(partial(_render_groups, [p for p in planned if p.site_wide]))
+        try:
+            rows, left = _reuse_pass([p for p in planned if not p.site_wide])
+            _JOB = dataclasses.replace(_JOB, planned=left)
+            rows += _render_planned(jobs)
+            return site_wide.result() + rows
+        finally:
+            site_wide.cancel()
     finally:
         _JOB, _ENV = None, None
+
+
+def _render_planned(jobs: int) -> list[Rendered]:
+    """Everything in the job's plan: in forked workers when there is enough of it."""
+    assert _JOB is not None
+    planned = _JOB.planned
+    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
+    if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [row for done in pool.map(_render_range, chunks) for row in done]
+    return _render_groups(planned)
+
+
+def _reuse_pass(planned: list[Planned]) -> tuple[list[Rendered], list[Planned]]:
+    """The pages kept from the previous build, and the groups left to render."""
+    assert _JOB is not None
+    rows: list[Rendered] = []
+    left = []
+    for group in planned:
+        reused = _reuse(group.urls, _fingerprint(group)) if group.key else None
+        if reused is None:
+            left.append(group)
+        else:
+            rows.extend(reused)
+    return rows, left
 
 
 def write_extras(

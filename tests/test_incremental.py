@@ -217,15 +217,20 @@ def test_an_incremental_build_removes_what_the_site_no_longer_has(
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
 
 
-def test_a_render_error_leaves_the_previous_site_as_it_was(store: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("template", ["version.html", "index.html"])
+def test_a_render_error_leaves_the_previous_site_as_it_was(
+    store: Path, tmp_path: Path, template: str
+) -> None:
+    """index.html is rendered by the forked child that renders site-wide pages: its error
+    still surfaces as the build's one clean failure."""
     out = tmp_path / "site"
     build(BuildOptions(store, out))
     before = tree_bytes(out)
     new_dataset_version(store, tmp_path / "work")
     theme = tmp_path / "theme"
     theme.mkdir()
-    (theme / "version.html").write_text(
-        "{% extends 'default:version.html' %}{% block content %}{{ nope.x }}{% endblock %}"
+    (theme / template).write_text(
+        f"{{% extends 'default:{template}' %}}{{% block content %}}{{{{ nope.x }}}}{{% endblock %}}"
     )
     config = tmp_path / "sitegen.yaml"
     config.write_text("theme: theme\n", encoding="utf-8")

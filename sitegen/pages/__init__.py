@@ -69,12 +69,15 @@ class Planned:
     Building contexts lazily keeps the parent small and spreads the plan work over the
     render processes (they are forked, so the closures need no pickling). ``key``, when
     given, digests every input of these pages (see :mod:`sitegen.pages.keys`): an
-    incremental build whose recorded key matches skips building them at all.
+    incremental build whose recorded key matches skips building them at all. ``site_wide``
+    pages are built from every version and run (overview, runs, search, audit and lineage
+    pages): a rebuild checks and renders them beside the reuse check of all the others.
     """
 
     urls: tuple[str, ...]
     build: Callable[[], list[Page]]
     key: Callable[[], str] | None = None
+    site_wide: bool = False
 
     def pages(self) -> list[Page]:
         """Build the pages; they must be exactly the URLs planned (reuse relies on it)."""
@@ -104,6 +107,7 @@ def _later(
     urls: tuple[str, ...],
     *builders: Callable[[], Page | list[Page]],
     key: Callable[[], str] | None = None,
+    site_wide: bool = False,
 ) -> Planned:
     """Pages whose URLs are known now and whose contexts are built in a render worker."""
 
@@ -114,7 +118,7 @@ def _later(
             pages.extend(made if isinstance(made, list) else [made])
         return pages
 
-    return Planned(urls, build, key)
+    return Planned(urls, build, key, site_wide)
 
 
 def plan_site(
@@ -137,21 +141,26 @@ def plan_site(
         lineage_urls(graph),
         partial(lineage_pages, site, graph, details),
         partial(graph_key, graph, 0, lineage.nodes, lineage.base),
+        site_wide=True,
     )
     planned = [
         whole_graph,
         _later(
-            ("index.html",), partial(overview_page, site, project, audit[0].ok if audit else None)
+            ("index.html",),
+            partial(overview_page, site, project, audit[0].ok if audit else None),
+            site_wide=True,
         ),
         _later(
             ("runs/index.html", "404.html", "data/search.js"),
             partial(runs_page, site, project),
             partial(not_found_page, site),
             partial(search_index, project),
+            site_wide=True,
         ),
     ]
     if audit is not None:
-        planned.append(_later(("audit/index.html",), partial(audit_page, site, project, *audit)))
+        audit_index = partial(audit_page, site, project, *audit)
+        planned.append(_later(("audit/index.html",), audit_index, site_wide=True))
     known = {v.ref for c in project.collections for v in c.versions}
     for collection in project.collections:
         planned.append(_collection_group(site, project, collection, config, lineage, known, audit))
