@@ -23,15 +23,16 @@ class Background(Generic[T]):
     """``work()`` started now in a forked child; :meth:`result` waits for it.
 
     ``nice``: how much to lower the child's priority, for work needed late; it then takes
-    the second core only when nothing more urgent wants it.
+    the second core only when nothing more urgent wants it. ``fork=False`` (one process
+    asked for) computes the value in-process when asked.
     """
 
-    def __init__(self, work: Callable[[], T], nice: int = 0) -> None:
+    def __init__(self, work: Callable[[], T], nice: int = 0, fork: bool = True) -> None:
         self._work = work
         self._nice = nice
         self._pid = 0
         self._read = -1
-        if hasattr(os, "fork"):
+        if fork and hasattr(os, "fork"):
             with contextlib.suppress(OSError):
                 self._start()
 

@@ -96,9 +96,10 @@ def _build(options: BuildOptions) -> BuildReport:
     local = None if is_remote(options.store) else Path(options.store)
     config = load_config(options.config_path, local)
     check_output_dir(options.out)
+    parallel = jobs_of(options) > 1
     with contextlib.ExitStack() as stack:
-        previous = stack.enter_context(surveyed(options.out))
-        backend = open_backend(options.store, snapshot=True, walk=True)
+        previous = stack.enter_context(surveyed(options.out, parallel))
+        backend = open_backend(options.store, snapshot=True, walk=parallel)
         with long_lived_objects():
             memo = store_memo(backend, local)
             with saved(memo):
@@ -127,9 +128,10 @@ def _build(options: BuildOptions) -> BuildReport:
 
 
 @contextlib.contextmanager
-def surveyed(out: Path) -> Iterator[Background[PreviousSite]]:
-    """The previous site surveyed on the second core while the store loads and plans."""
-    survey = Background(partial(previous_site, out))
+def surveyed(out: Path, parallel: bool) -> Iterator[Background[PreviousSite]]:
+    """The previous site surveyed on the second core while the store loads and plans (at
+    a lower priority than the store walk, which is needed first)."""
+    survey = Background(partial(previous_site, out), nice=10, fork=parallel)
     try:
         yield survey
     finally:
@@ -387,11 +389,12 @@ def render_all(
     global _JOB, _ENV
     _JOB = _Job(planned, staging, previous, salt, theme_dir)
     _ENV = None
-    jobs = options.jobs or (os.cpu_count() or 1)
+    jobs = jobs_of(options)
     try:
         if not previous.pages:
             return _render_planned(jobs)
-        site_wide = Background(partial(_render_groups, [p for p in planned if p.site_wide]))
+        site_wide_groups = [p for p in planned if p.site_wide]
+        site_wide = Background(partial(_render_groups, site_wide_groups), fork=jobs > 1)
         try:
             rows, left = _reuse_pass([p for p in planned if not p.site_wide])
             _JOB = dataclasses.replace(_JOB, planned=left)
@@ -401,6 +404,11 @@ def render_all(
             site_wide.cancel()
     finally:
         _JOB, _ENV = None, None
+
+
+def jobs_of(options: BuildOptions) -> int:
+    """Processes to use: ``-j``, else one per CPU (``-j 1``: this process only)."""
+    return options.jobs or (os.cpu_count() or 1)
 
 
 def _render_planned(jobs: int) -> list[Rendered]:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ PROVENANCE = "provenance.json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://github.com/sitegen/sitegen/provenance/v1"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+ascii_json_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def site_files(
@@ -64,7 +66,7 @@ def statement_text(subjects: Mapping[str, str], predicate: Mapping[str, Any]) ->
     if not subjects:
         return head + "\n"
     items = ",\n".join(
-        f'  {{\n   "digest": {{\n    "sha256": "{sha}"\n   }},\n   "name": {json.dumps(name)}\n  }}'
+        f'  {{\n   "digest": {{\n    "sha256": "{sha}"\n   }},\n   "name": {ascii_json_string(name)}\n  }}'
         for name, sha in sorted(subjects.items())
     )
     before, _, after = head.rpartition('"subject": []')  # the last key, sorted

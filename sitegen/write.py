@@ -13,11 +13,13 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import SitegenError
+
+json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 BUILD_MANIFEST = "sitegen-build.json"
 
@@ -83,7 +85,7 @@ def manifest_text(info: Mapping[str, Any], fingerprints: Mapping[str, str]) -> s
     head = json.dumps({**info, "pages": {}}, sort_keys=True, indent=1, ensure_ascii=False)
     if not fingerprints:
         return head + "\n"
-    dump = json.JSONEncoder(ensure_ascii=False).encode
+    dump = json_string  # json.dumps(text, ensure_ascii=False), without its Python layers
     pages = ",\n".join(f"  {dump(url)}: {dump(fp)}" for url, fp in sorted(fingerprints.items()))
     before, marker, after = head.partition('"pages": {}')
     assert marker, "the build manifest's info must not hold a 'pages' key of its own"

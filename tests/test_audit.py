@@ -166,7 +166,15 @@ def test_incremental_build_does_not_reseal_a_tampered_page(store: Path, tmp_path
 
 @pytest.mark.parametrize(
     "subjects",
-    [{}, {"a.html": "0" * 64, 'ü/q"uote\\.html': "1" * 64, "z/<b>.js": "2" * 64}],
+    [
+        {},
+        {
+            "a.html": "0" * 64,
+            'ü/q"uote\\.html': "1" * 64,
+            "z/<b>.js": "2" * 64,
+            "c\x01\u2028\t.x": "3" * 64,
+        },
+    ],
 )
 def test_provenance_text_is_the_indented_json_of_the_statement(subjects: dict[str, str]) -> None:
     predicate = {"store": {"subject": [], "name": "ü"}, "offline": False}
