@@ -102,3 +102,18 @@ def test_the_survey_never_reads_outside_the_output(tmp_path: Path) -> None:
     (out / "a.html").write_text("a")
     found = survey(out)
     assert found.intact == {} and sorted(found.files) == ["a.html", "sitegen-build.json"]
+
+
+def test_one_job_means_one_process(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-j 1``: neither the store walk, the survey nor the site-wide pages are forked."""
+    out = tmp_path / "site"
+    build(BuildOptions(store, out, jobs=1))
+
+    def no_fork() -> int:
+        raise AssertionError("forked with jobs=1")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    report = build(BuildOptions(store, out, jobs=1))
+    assert report.rendered == 0 and report.reused > 0
