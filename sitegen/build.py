@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
-
-import jinja2
 
 from sitegen import __version__, statcache
 from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor_assets
@@ -29,17 +23,12 @@ from sitegen.errors import Problem, SitegenError, errors_only
 from sitegen.integrity import PROVENANCE, SUMS, seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
-from sitegen.pages import Page, Planned, SiteInfo, plan_site, published_files
+from sitegen.pages import Planned, SiteInfo, plan_site, published_files
 from sitegen.previous import PreviousSite
 from sitegen.previous import survey as previous_site
 from sitegen.redact import redact
-from sitegen.render import (
-    context_fingerprint,
-    make_environment,
-    render_page,
-    static_files,
-    theme_digest,
-)
+from sitegen.render import static_files, theme_digest
+from sitegen.render_stage import Rendered, render_all
 from sitegen.store import is_remote, open_backend
 from sitegen.store.backend import LocalBackend
 from sitegen.store.format import object_key
@@ -58,9 +47,6 @@ from sitegen.write import (
     write_build_manifest,
     write_file,
 )
-
-PARALLEL_FROM_PAGES = 400
-CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -152,7 +138,8 @@ def write_site(
     staging = new_staging_dir(options.out)
     try:
         previous = survey.result()
-        results = render_all(planned, staging, options, salt, config.theme_dir, previous)
+        jobs = jobs_of(options)
+        results = render_all(planned, staging, jobs, salt, config.theme_dir, previous)
         write_extras(staging, project, config, options, read_object, [r.url for r in results])
         listed = None
         if previous.pages:  # a rebuild: commit in place
@@ -276,164 +263,9 @@ def build_salt(config: SiteConfig, offline: bool) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Job:
-    planned: list[Planned]
-    staging: Path
-    previous: PreviousSite
-    salt: str
-    theme_dir: Path | None
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """One output of a build: its recorded ``fingerprint:sha256`` and whether it was rendered."""
-
-    url: str
-    recorded: str
-    fresh: bool
-    identity: statcache.Identity | None
-
-    @property
-    def sha256(self) -> str:
-        return self.recorded.split(":")[1]
-
-
-_JOB: _Job | None = None
-_ENV: jinja2.Environment | None = None
-
-
-def _render_range(bounds: tuple[int, int]) -> list[Rendered]:
-    """Build and render (or reuse) planned[start:stop], in a forked worker."""
-    assert _JOB is not None
-    return _render_groups(_JOB.planned[bounds[0] : bounds[1]])
-
-
-def _render_groups(groups: list[Planned]) -> list[Rendered]:
-    out: list[Rendered] = []
-    for group in groups:
-        if group.key is None:
-            out.extend(_by_context(group))
-            continue
-        fingerprint = _fingerprint(group)
-        reused = _reuse(group.urls, fingerprint)
-        out.extend(
-            reused if reused is not None else map(_write_page, group.pages(), repeat(fingerprint))
-        )
-    return out
-
-
-def _fingerprint(group: Planned) -> str:
-    assert _JOB is not None and group.key is not None
-    return hashlib.sha256(f"{_JOB.salt}\0{group.key()}".encode()).hexdigest()
-
-
-def _by_context(group: Planned) -> list[Rendered]:
-    """Pages without an input key: fingerprinted by their whole context once built."""
-    assert _JOB is not None
-    out = []
-    for page in group.pages():
-        fingerprint = context_fingerprint(_JOB.salt, page)
-        reused = _reuse((page.url,), fingerprint)
-        out.extend(reused if reused is not None else [_write_page(page, fingerprint)])
-    return out
-
-
-def _write_page(page: Page, fingerprint: str) -> Rendered:
-    global _ENV
-    assert _JOB is not None
-    if _ENV is None:
-        _ENV = make_environment(_JOB.theme_dir)
-    data = render_page(_ENV, page)
-    write_file(_JOB.staging, page.url, data)
-    recorded = f"{fingerprint}:{hashlib.sha256(data).hexdigest()}"
-    identity = statcache.identity(os.path.join(_JOB.staging, page.url))
-    return Rendered(page.url, recorded, True, identity)
-
-
-def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
-    """Keep the previous pages where they are if their inputs and their bytes are unchanged.
-
-    A page edited in place no longer matches its recorded sha256 (see :mod:`sitegen.statcache`),
-    so it is rendered again, never re-sealed.
-    """
-    assert _JOB is not None
-    rows = []
-    for url in urls:
-        recorded = _JOB.previous.pages.get(url, "")
-        if not recorded.startswith(fingerprint + ":"):
-            return None
-        identity = _JOB.previous.intact.get(url)
-        if identity is None:
-            return None
-        rows.append(Rendered(url, recorded, False, identity))
-    return rows
-
-
-def render_all(
-    planned: list[Planned],
-    staging: Path,
-    options: BuildOptions,
-    salt: str,
-    theme_dir: Path | None,
-    previous: PreviousSite,
-) -> list[Rendered]:
-    """Render what changed into ``staging``; unchanged pages of the ``previous`` build, still
-    intact, stay where they are in the output.
-
-    A rebuild sorts out what it can reuse in-process (at 10,000 versions, forking render
-    workers and sending 40,000 rows back costs more than the keys they would compute),
-    while a forked child checks and renders the site-wide pages; workers are forked only
-    when enough pages are left to render.
-    """
-    global _JOB, _ENV
-    _JOB = _Job(planned, staging, previous, salt, theme_dir)
-    _ENV = None
-    jobs = jobs_of(options)
-    try:
-        if not previous.pages:
-            return _render_planned(jobs)
-        site_wide_groups = [p for p in planned if p.site_wide]
-        site_wide = Background(partial(_render_groups, site_wide_groups), fork=jobs > 1)
-        try:
-            rows, left = _reuse_pass([p for p in planned if not p.site_wide])
-            _JOB = dataclasses.replace(_JOB, planned=left)
-            rows += _render_planned(jobs)
-            return site_wide.result() + rows
-        finally:
-            site_wide.cancel()
-    finally:
-        _JOB, _ENV = None, None
-
-
 def jobs_of(options: BuildOptions) -> int:
     """Processes to use: ``-j``, else one per CPU (``-j 1``: this process only)."""
     return options.jobs or (os.cpu_count() or 1)
-
-
-def _render_planned(jobs: int) -> list[Rendered]:
-    """Everything in the job's plan: in forked workers when there is enough of it."""
-    assert _JOB is not None
-    planned = _JOB.planned
-    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
-    if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [row for done in pool.map(_render_range, chunks) for row in done]
-    return _render_groups(planned)
-
-
-def _reuse_pass(planned: list[Planned]) -> tuple[list[Rendered], list[Planned]]:
-    """The pages kept from the previous build, and the groups left to render."""
-    assert _JOB is not None
-    rows: list[Rendered] = []
-    left = []
-    for group in planned:
-        reused = _reuse(group.urls, _fingerprint(group)) if group.key else None
-        if reused is None:
-            left.append(group)
-        else:
-            rows.extend(reused)
-    return rows, left
 
 
 def write_extras(

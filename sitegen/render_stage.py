@@ -1,0 +1,186 @@
+"""The render stage of a build: keep what is unchanged, render the rest.
+
+Every planned group of pages has a fingerprint (its input key, or its context for the
+site-wide pages) salted with what every page depends on. A page whose fingerprint is the
+one recorded last time, and whose file still holds the bytes written then, stays where it
+is; the rest is rendered into the staging folder, in forked workers when there is enough
+of it (they inherit the plan, so nothing is pickled on the way in).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
+from pathlib import Path
+
+import jinja2
+
+from sitegen import statcache
+from sitegen.background import Background
+from sitegen.pages import Page, Planned
+from sitegen.previous import PreviousSite
+from sitegen.render import context_fingerprint, make_environment, render_page
+from sitegen.write import write_file
+
+PARALLEL_FROM_PAGES = 400
+CHUNK = 16
+
+
+@dataclass(frozen=True)
+class _Job:
+    planned: list[Planned]
+    staging: Path
+    previous: PreviousSite
+    salt: str
+    theme_dir: Path | None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One output of a build: its recorded ``fingerprint:sha256`` and whether it was rendered."""
+
+    url: str
+    recorded: str
+    fresh: bool
+    identity: statcache.Identity | None
+
+    @property
+    def sha256(self) -> str:
+        return self.recorded.split(":")[1]
+
+
+_JOB: _Job | None = None
+_ENV: jinja2.Environment | None = None
+
+
+def _render_range(bounds: tuple[int, int]) -> list[Rendered]:
+    """Build and render (or reuse) planned[start:stop], in a forked worker."""
+    assert _JOB is not None
+    return _render_groups(_JOB.planned[bounds[0] : bounds[1]])
+
+
+def _render_groups(groups: list[Planned]) -> list[Rendered]:
+    out: list[Rendered] = []
+    for group in groups:
+        if group.key is None:
+            out.extend(_by_context(group))
+            continue
+        fingerprint = _fingerprint(group)
+        reused = _reuse(group.urls, fingerprint)
+        out.extend(
+            reused if reused is not None else map(_write_page, group.pages(), repeat(fingerprint))
+        )
+    return out
+
+
+def _fingerprint(group: Planned) -> str:
+    assert _JOB is not None and group.key is not None
+    return hashlib.sha256(f"{_JOB.salt}\0{group.key()}".encode()).hexdigest()
+
+
+def _by_context(group: Planned) -> list[Rendered]:
+    """Pages without an input key: fingerprinted by their whole context once built."""
+    assert _JOB is not None
+    out = []
+    for page in group.pages():
+        fingerprint = context_fingerprint(_JOB.salt, page)
+        reused = _reuse((page.url,), fingerprint)
+        out.extend(reused if reused is not None else [_write_page(page, fingerprint)])
+    return out
+
+
+def _write_page(page: Page, fingerprint: str) -> Rendered:
+    global _ENV
+    assert _JOB is not None
+    if _ENV is None:
+        _ENV = make_environment(_JOB.theme_dir)
+    data = render_page(_ENV, page)
+    write_file(_JOB.staging, page.url, data)
+    recorded = f"{fingerprint}:{hashlib.sha256(data).hexdigest()}"
+    identity = statcache.identity(os.path.join(_JOB.staging, page.url))
+    return Rendered(page.url, recorded, True, identity)
+
+
+def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
+    """Keep the previous pages where they are if their inputs and their bytes are unchanged.
+
+    A page edited in place no longer matches its recorded sha256 (see :mod:`sitegen.statcache`),
+    so it is rendered again, never re-sealed.
+    """
+    assert _JOB is not None
+    rows = []
+    for url in urls:
+        recorded = _JOB.previous.pages.get(url, "")
+        if not recorded.startswith(fingerprint + ":"):
+            return None
+        identity = _JOB.previous.intact.get(url)
+        if identity is None:
+            return None
+        rows.append(Rendered(url, recorded, False, identity))
+    return rows
+
+
+def render_all(
+    planned: list[Planned],
+    staging: Path,
+    jobs: int,
+    salt: str,
+    theme_dir: Path | None,
+    previous: PreviousSite,
+) -> list[Rendered]:
+    """Render what changed into ``staging``; unchanged pages of the ``previous`` build, still
+    intact, stay where they are in the output.
+
+    A rebuild sorts out what it can reuse in-process (at 10,000 versions, forking render
+    workers and sending 40,000 rows back costs more than the keys they would compute),
+    while a forked child checks and renders the site-wide pages; workers are forked only
+    when enough pages are left to render.
+    """
+    global _JOB, _ENV
+    _JOB = _Job(planned, staging, previous, salt, theme_dir)
+    _ENV = None
+    try:
+        if not previous.pages:
+            return _render_planned(jobs)
+        site_wide_groups = [p for p in planned if p.site_wide]
+        site_wide = Background(partial(_render_groups, site_wide_groups), fork=jobs > 1)
+        try:
+            rows, left = _reuse_pass([p for p in planned if not p.site_wide])
+            _JOB = dataclasses.replace(_JOB, planned=left)
+            rows += _render_planned(jobs)
+            return site_wide.result() + rows
+        finally:
+            site_wide.cancel()
+    finally:
+        _JOB, _ENV = None, None
+
+
+def _render_planned(jobs: int) -> list[Rendered]:
+    """Everything in the job's plan: in forked workers when there is enough of it."""
+    assert _JOB is not None
+    planned = _JOB.planned
+    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
+    if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [row for done in pool.map(_render_range, chunks) for row in done]
+    return _render_groups(planned)
+
+
+def _reuse_pass(planned: list[Planned]) -> tuple[list[Rendered], list[Planned]]:
+    """The pages kept from the previous build, and the groups left to render."""
+    assert _JOB is not None
+    rows: list[Rendered] = []
+    left = []
+    for group in planned:
+        reused = _reuse(group.urls, _fingerprint(group)) if group.key else None
+        if reused is None:
+            left.append(group)
+        else:
+            rows.extend(reused)
+    return rows, left
