@@ -20,6 +20,9 @@ from sitegen.lineage import Graph, Node
 from sitegen.model import Collection, Project, Run
 from sitegen.pages.common import SiteInfo
 
+# json.dumps(value, sort_keys=True, default=str) without building an encoder per call
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
 
 def digest(*parts: Any) -> str:
     """sha256 of the parts' reprs: only str, int, None and tuples of them go in."""
@@ -35,15 +38,15 @@ def site_key(site: SiteInfo, project: Project) -> str:
 def run_digest(run: Run) -> str:
     """A run as pages see it: its (redacted) record and the raw history it was read from."""
     fields = {**vars(run.record), "display": ""}  # not where it was read from
-    record = json.dumps(fields, sort_keys=True, default=str)
+    record = _SORTED_JSON.encode(fields)
     return digest(record, run.history_sha256, len(run.history))
 
 
 def node_digests(details: Mapping[str, Any]) -> dict[str, str]:
     """Per lineage node, a digest of the facts its panel entry shows."""
+    encode = _SORTED_JSON.encode
     return {
-        node: hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
-        for node, facts in details.items()
+        node: hashlib.sha256(encode(facts).encode()).hexdigest() for node, facts in details.items()
     }
 
 
@@ -61,27 +64,29 @@ def neighbourhood_keys(graph: Graph, nodes: Mapping[str, str], depth: int) -> di
         edge = repr((e.source, e.target, e.broken))
         incident[e.source].append(edge)
         incident[e.target].append(edge)
+    sha = hashlib.sha256
     local = {
-        n: _sha(repr((_node_fields(node), nodes.get(n, ""), *incident[n])))
+        n: sha(repr((_node_fields(node), nodes.get(n, ""), *incident[n])).encode()).digest()
         for n, node in graph.nodes.items()
     }
     up = _folded(local, graph.predecessors(), depth)
     down = _folded(local, graph.successors(), depth)
-    return {n: _sha(f"{depth}:{up[n]}{down[n]}") for n in local}
+    prefix = f"{depth}:".encode()
+    return {n: sha(prefix + up[n] + down[n]).hexdigest() for n in local}
 
 
-def _folded(local: Mapping[str, str], adj: Mapping[str, list[str]], hops: int) -> dict[str, str]:
-    """Each hop: a node's own digest followed by its neighbours' keys (fixed-length hex)."""
+def _folded(
+    local: Mapping[str, bytes], adj: Mapping[str, list[str]], hops: int
+) -> dict[str, bytes]:
+    """Each hop: a node's own digest followed by its neighbours' keys (32-byte digests)."""
+    sha = hashlib.sha256
     keys = dict(local)
     for _ in range(hops):
         keys = {
-            n: _sha(own + "".join([keys[m] for m in adj.get(n, ())])) for n, own in local.items()
+            n: sha(own + b"".join([keys[m] for m in adj.get(n, ())])).digest()
+            for n, own in local.items()
         }
     return keys
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _node_fields(node: Node) -> tuple[str, ...]:
