@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
@@ -41,9 +42,12 @@ class _Job:
     theme_dir: Path | None
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """One output of a build: its recorded ``fingerprint:sha256`` and whether it was rendered."""
+class Rendered(NamedTuple):
+    """One output of a build: its recorded ``fingerprint:sha256`` and whether it was rendered.
+
+    A tuple: a rebuild makes one per output (42,000 at 10,000 versions), and render workers
+    send them back pickled.
+    """
 
     url: str
     recorded: str
@@ -52,7 +56,7 @@ class Rendered:
 
     @property
     def sha256(self) -> str:
-        return self.recorded.split(":")[1]
+        return self.recorded[-64:]
 
 
 _JOB: _Job | None = None
