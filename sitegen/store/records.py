@@ -53,12 +53,13 @@ class VersionRecord:
     display: str
     manifest_sha256: str
 
-    @property
+    @functools.cached_property
     def collection(self) -> str:
         return f"{self.type}/{self.name}"
 
-    @property
+    @functools.cached_property
     def ref(self) -> str:
+        """Asked for ~130,000 times per build at 10,000 versions: formatted once."""
         return f"{self.type}/{self.name}:v{self.version}"
 
     @functools.cached_property
@@ -82,6 +83,8 @@ class VersionRecord:
         derived = {"with_bytes": self.with_bytes, "total_size": self.total_size}
         state = {**vars(self), **derived, "has_references": self.has_references}
         files = state.pop("files")
+        state.pop("ref", None)  # cheap to format again: the memo stays lean
+        state.pop("collection", None)
         return (_version_record, (state, pack(files), len(files)))
 
 
