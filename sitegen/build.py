@@ -99,7 +99,8 @@ def _build(options: BuildOptions) -> BuildReport:
             audit = (report, provenance(records, config, options))
             read_object = object_reader(backend.read)
             planned = plan_site(site, project, config, read_object, audit)
-        results = write_site(planned, options, config, project, read_object, audit[1], previous)
+        with collector_paused():
+            results = write_site(planned, options, config, project, read_object, audit[1], previous)
     if options.zip_path is not None:
         write_zip(options.out, options.zip_path)
     rendered = sum(1 for r in results if r.fresh)
@@ -205,6 +206,19 @@ def long_lived_objects() -> Iterator[None]:
         yield
     finally:
         gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Write without cyclic GC passes: a rebuild makes ~100,000 rows and strings here and no
+    cycles (render workers, which run Jinja, turn the collector back on)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
         if enabled:
             gc.enable()
 

@@ -10,6 +10,7 @@ of it (they inherit the plan, so nothing is pickled on the way in).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -171,7 +172,8 @@ def _render_planned(jobs: int) -> list[Rendered]:
     planned = _JOB.planned
     chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
     if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=fork, initializer=gc.enable) as pool:
             return [row for done in pool.map(_render_range, chunks) for row in done]
     return _render_groups(planned)
 
