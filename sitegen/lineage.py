@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sitegen.graphs import strongly_connected_cycles
 from sitegen.model import Project
@@ -17,8 +17,7 @@ from sitegen.model import Project
 Direction = Literal["up", "down", "both"]
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     id: str
     kind: str  # "version" | "run" | "missing-version" | "missing-run"
     label: str
@@ -28,8 +27,7 @@ class Node:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     source: str
     target: str
     broken: bool = False
