@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.charts import history_metrics, series
 from sitegen.config import MetricSpec, SiteConfig
@@ -20,8 +20,9 @@ from sitegen.store.records import CollectionInfo, Records, RunRecord, VersionRec
 MAX_DEFAULT_METRICS = 4
 
 
-@dataclass(frozen=True)
-class Version:
+class Version(NamedTuple):
+    """A version as the site shows it (a tuple: 10,000 are made per build at 10k)."""
+
     record: VersionRecord
     aliases: tuple[str, ...]
     producer: str | None
