@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.compare import ReadObject
 from sitegen.config import SiteConfig
@@ -62,8 +62,7 @@ from sitegen.verify import VerifyReport
 __all__ = ["Page", "Planned", "SiteInfo", "plan_site", "published_files"]
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
     """Pages known by URL now and built later, in the worker that renders them.
 
     Building contexts lazily keeps the parent small and spreads the plan work over the
