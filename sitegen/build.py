@@ -32,6 +32,7 @@ from sitegen.render_stage import Rendered, render_all
 from sitegen.store import is_remote, open_backend
 from sitegen.store.backend import LocalBackend
 from sitegen.store.format import object_key
+from sitegen.store.listing import ListedBackend
 from sitegen.store.memo import Memo
 from sitegen.store.memo import cache_dir as memo_dir
 from sitegen.store.reader import load_raw
@@ -95,6 +96,8 @@ def _build(options: BuildOptions) -> BuildReport:
                 visible, withheld = redact(records, config)
                 project = build_model(visible, config, withheld)
                 report = verify_loaded(backend, records, memo=memo)
+            if isinstance(backend, ListedBackend):
+                backend.forget_listing()
             site = site_info(config, project, options.offline)
             audit = (report, provenance(records, config, options))
             read_object = object_reader(backend.read)

@@ -73,6 +73,9 @@ def test_the_walked_store_answers_like_the_directory(store: Path) -> None:
     assert "runs/link" not in walked.listing.folders, "links are asked directly, not walked"
     with pytest.raises(ValueError, match="unsafe"):
         walked.identity("../outside")
+    walked.forget_listing()  # the disk answers from then on
+    assert not walked.listing.files
+    assert walked.children("runs") == direct.children("runs") and walked.exists("runs/link")
 
 
 def test_the_survey_trusts_only_pages_that_hold_their_recorded_bytes(

@@ -67,6 +67,11 @@ class ListedBackend(LocalBackend):
     def listing(self) -> Listing:
         return self._walk.result()
 
+    def forget_listing(self) -> None:
+        """Drop the listing once the build has read the store (~20 MB at 10,000 versions,
+        kept otherwise by every forked render worker); later questions go to the disk."""
+        self.__dict__["listing"] = Listing({}, {})
+
     def children(self, prefix: str) -> list[str]:
         names = self.listing.folders.get(prefix)
         return list(names) if names is not None else super().children(prefix)
