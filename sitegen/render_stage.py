@@ -144,8 +144,9 @@ def render_all(
 
     A rebuild sorts out what it can reuse in-process (at 10,000 versions, forking render
     workers and sending 40,000 rows back costs more than the keys they would compute),
-    while a forked child checks and renders the site-wide pages; workers are forked only
-    when enough pages are left to render.
+    while forked children check and render the site-wide pages, one group each (at 10k the
+    lineage exports alone take as long as that check); workers are forked only when enough
+    pages are left to render.
     """
     global _JOB, _ENV
     _JOB = _Job(planned, staging, previous, salt, theme_dir)
@@ -153,15 +154,19 @@ def render_all(
     try:
         if not previous.pages:
             return _render_planned(jobs)
-        site_wide_groups = [p for p in planned if p.site_wide]
-        site_wide = Background(partial(_render_groups, site_wide_groups), fork=jobs > 1)
+        site_wide = [
+            Background(partial(_render_groups, [group]), fork=jobs > 1)
+            for group in planned
+            if group.site_wide
+        ]
         try:
             rows, left = _reuse_pass([p for p in planned if not p.site_wide])
             _JOB = dataclasses.replace(_JOB, planned=left)
             rows += _render_planned(jobs)
-            return site_wide.result() + rows
+            return [row for child in site_wide for row in child.result()] + rows
         finally:
-            site_wide.cancel()
+            for child in site_wide:
+                child.cancel()
     finally:
         _JOB, _ENV = None, None
 
