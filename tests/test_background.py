@@ -63,6 +63,8 @@ def _every_key(root: Path) -> list[str]:
 
 def test_the_walked_store_answers_like_the_directory(store: Path) -> None:
     (store / "artifacts" / ".tmp-half-written").write_text("x")
+    version = next((store / "artifacts").glob("*/*/v0"))
+    (version / "notes.txt").write_text("a version folder holding more than its manifest")
     (store / "runs" / "link").symlink_to(store / "runs")
     direct, walked = LocalBackend(store), ListedBackend(store)
     for key in ["", *_every_key(store), "missing", "runs/nope/run.json"]:

@@ -11,12 +11,16 @@ was already there, since stored files are never rewritten in place).
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 
 from sitegen.background import Background
 from sitegen.store.backend import TEMP_PREFIX, LocalBackend
+from sitegen.store.format import ARTIFACTS, VERSION_RE
+
+MANIFEST = "manifest.json"
 
 Identity = tuple[int, ...]
 
@@ -31,6 +35,11 @@ class Listing:
 
 
 def list_store(root: str) -> Listing:
+    """Every folder's names and every regular file's identity below ``root``.
+
+    A version folder holds only its manifest, so its manifest is stat'ed directly instead of
+    listing 10,000 folders (a third of the walk); asked for its names, the disk answers.
+    """
     folders: dict[str, list[str]] = {}
     files: dict[str, Identity] = {}
     pending = [""]
@@ -41,18 +50,33 @@ def list_store(root: str) -> Listing:
             entries = list(os.scandir(os.path.join(root, key) if key else root))
         except OSError:
             continue
+        versions = key.startswith(f"{ARTIFACTS}/") and key.count("/") == 2  # type/name
         names = []
         for entry in entries:
             if entry.name.startswith(TEMP_PREFIX):
                 continue
             names.append(entry.name)
-            if entry.is_dir(follow_symlinks=False):
+            if versions and VERSION_RE.match(entry.name) and entry.is_dir(follow_symlinks=False):
+                _add_file(files, f"{prefix}{entry.name}/{MANIFEST}", f"{entry.path}/{MANIFEST}")
+            elif entry.is_dir(follow_symlinks=False):
                 pending.append(prefix + entry.name)
             elif entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
-                files[prefix + entry.name] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                files[prefix + entry.name] = _identity(entry.stat(follow_symlinks=False))
         folders[key] = sorted(names)
     return Listing(folders, files)
+
+
+def _add_file(files: dict[str, Identity], key: str, path: str) -> None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        files[key] = _identity(st)
+
+
+def _identity(st: os.stat_result) -> Identity:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 class ListedBackend(LocalBackend):
