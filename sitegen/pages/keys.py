@@ -13,15 +13,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 from collections.abc import Mapping
 from typing import Any
 
 from sitegen.lineage import Graph, Node
-from sitegen.model import Collection, Project, Run
+from sitegen.model import AliasChange, Collection, Project, Run
 from sitegen.pages.common import SiteInfo
 
 # json.dumps(value, sort_keys=True, default=str) without building an encoder per call
 _SORTED_JSON = json.JSONEncoder(sort_keys=True, default=str)
+# every field of an alias change as a plain tuple (a dataclass's repr runs in Python)
+_ALIAS_CHANGE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(AliasChange)))
 
 
 def digest(*parts: Any) -> str:
@@ -99,8 +102,8 @@ def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> s
     return digest(
         *more,
         depth,
-        tuple((repr(sub.nodes[n]), nodes.get(n, "")) for n in sorted(sub.nodes)),
-        tuple(sorted(repr(e) for e in sub.edges)),
+        tuple((tuple(sub.nodes[n]), nodes.get(n, "")) for n in sorted(sub.nodes)),
+        tuple(tuple(e) for e in sorted(sub.edges)),  # plain tuples: their repr runs in C
     )
 
 
@@ -115,7 +118,7 @@ def collection_key(
         for v in collection.versions
     )
     aliases = tuple(sorted(collection.aliases.items()))
-    history = repr(collection.alias_history)
+    history = tuple(map(_ALIAS_CHANGE_FIELDS, collection.alias_history))
     return digest(base, collection.ref, info_key(collection), rows, aliases, history, inputs_known)
 
 
