@@ -148,5 +148,6 @@ def dumps(value: Mapping[str, Any]) -> str:
     return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+# json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")), without
+# building an encoder for each of the 27,000 rows of a 10,000-version graph
+_compact = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode
