@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -62,7 +63,7 @@ class Background(Generic[T]):
         """Stop the child if it still runs (the build failed before needing its value)."""
         if self._pid:
             with contextlib.suppress(OSError):
-                os.kill(self._pid, 9)
+                os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
             os.close(self._read)
             self._pid, self._read = 0, -1
