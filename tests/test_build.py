@@ -93,6 +93,33 @@ def test_rebuild_renders_only_what_changed(store: Path, tmp_path: Path) -> None:
     assert tree_bytes(out) == tree_bytes(fresh)
 
 
+def test_an_alias_leaving_the_next_version_renders_only_that_version_again(
+    store: Path, tmp_path: Path
+) -> None:
+    """A version's pages show only the number of the next one: the `candidate` alias
+    moving from v2 to v3 renders v2's group again (its aliases changed) but not v1's."""
+    log_version(store, "grades", {"grades.csv": "a,b\n5,5\n"}, tmp_path, aliases=("candidate",))
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    before = read_build_manifest(out)
+    log_version(store, "grades", {"grades.csv": "a,b\n6,6\n"}, tmp_path, aliases=("candidate",))
+    build(BuildOptions(store, out))
+    after = read_build_manifest(out)
+    group = [
+        "artifacts/dataset/grades/v{}/index.html",
+        "data/artifacts/dataset/grades/v{}.json",
+        "artifacts/dataset/grades/compare/v{}..v{}.html",
+    ]
+    page, data, pair = group
+    assert after[page.format(1)] == before[page.format(1)], "v1 shows v2 only by its number"
+    assert after[data.format(1)] == before[data.format(1)]
+    assert after[pair.format(0, 1)] == before[pair.format(0, 1)]
+    assert after[page.format(2)] != before[page.format(2)], "v2 lost `candidate` to v3"
+    fresh = tmp_path / "fresh"
+    build(BuildOptions(store, fresh))
+    assert tree_bytes(out) == tree_bytes(fresh)
+
+
 def test_broken_store_fails_and_keeps_the_old_site(store: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     build(BuildOptions(store, out))

@@ -137,24 +137,22 @@ def version_group_key(
     info: str,
 ) -> str:
     """The version page, its data files and the pair page with its predecessor; ``info`` is
-    the collection's :func:`info_key`."""
+    the collection's :func:`info_key`.
+
+    The version and its predecessor count in full (the pair page shows both). The next
+    version counts only by its number: the pages link to it and show nothing else of it, so
+    the ``latest`` alias leaving it does not render the version before it again.
+    """
     versions = collection.versions
-    around = tuple(
+    shown = tuple(
         (v.record.manifest_sha256, v.aliases, v.producer, v.consumers, v.size)
-        for v in versions[max(0, index - 1) : index + 2]
+        for v in versions[max(0, index - 1) : index + 1]
     )
+    following = versions[index + 1].record.version if index + 1 < len(versions) else None
     related = {v.producer for v in versions[max(0, index - 1) : index + 1]}
     related.update(versions[index].consumers)
     used = tuple((r, runs.get(r, "")) for r in sorted(r for r in related if r))
-    return digest(
-        base,
-        collection.ref,
-        info,
-        index,
-        around,
-        used,
-        neighbourhood,
-    )
+    return digest(base, collection.ref, info, index, shown, following, used, neighbourhood)
 
 
 def run_key(
