@@ -203,20 +203,17 @@ def long_lived_objects() -> Iterator[None]:
     while they are created costs seconds at 10,000 versions, and frozen objects are neither
     scanned again nor written to by the forked render workers (their pages stay shared).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            yield
+        finally:
+            gc.freeze()
 
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Write without cyclic GC passes: a rebuild makes ~100,000 rows and strings here and no
-    cycles (render workers, which run Jinja, turn the collector back on)."""
+    """No cyclic GC passes inside: loading, planning and writing make hundreds of thousands
+    of objects and no cycles (render workers, which run Jinja, turn the collector back on)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -32,6 +32,11 @@ class Backend(Protocol):
     def identity(self, key: str) -> tuple[int, ...]: ...
 
 
+def file_identity(st: os.stat_result) -> tuple[int, ...]:
+    """(inode, size, mtime_ns, ctime_ns) of a stat result: see :meth:`LocalBackend.identity`."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class LocalBackend:
     """A store in a local directory. Temp files start with ``.tmp-`` and are never read."""
 
@@ -91,8 +96,7 @@ class LocalBackend:
     def identity(self, key: str) -> tuple[int, ...]:
         """(inode, size, mtime_ns, ctime_ns): which version of a file this is, for parse
         caches. Rewriting a file changes its ctime, which user space cannot set back."""
-        st = os.stat(self._os_path(key))
-        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        return file_identity(os.stat(self._os_path(key)))
 
     @staticmethod
     def _write_temp(final: Path, data: bytes) -> Path:

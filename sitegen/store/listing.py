@@ -17,7 +17,7 @@ from functools import cached_property, partial
 from pathlib import Path
 
 from sitegen.background import Background
-from sitegen.store.backend import TEMP_PREFIX, LocalBackend
+from sitegen.store.backend import TEMP_PREFIX, LocalBackend, file_identity
 from sitegen.store.format import ARTIFACTS, VERSION_RE
 
 MANIFEST = "manifest.json"
@@ -61,7 +61,7 @@ def list_store(root: str) -> Listing:
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(prefix + entry.name)
             elif entry.is_file(follow_symlinks=False):
-                files[prefix + entry.name] = _identity(entry.stat(follow_symlinks=False))
+                files[prefix + entry.name] = file_identity(entry.stat(follow_symlinks=False))
         folders[key] = sorted(names)
     return Listing(folders, files)
 
@@ -72,11 +72,7 @@ def _add_file(files: dict[str, Identity], key: str, path: str) -> None:
     except OSError:
         return
     if stat.S_ISREG(st.st_mode):
-        files[key] = _identity(st)
-
-
-def _identity(st: os.stat_result) -> Identity:
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        files[key] = file_identity(st)
 
 
 class ListedBackend(LocalBackend):
