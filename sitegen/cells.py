@@ -37,6 +37,20 @@ STATE_MARKS = {
 }
 
 
+def _esc(value: Any) -> str:
+    """``escape(value)`` as plain text: the same characters escaped the same way, without
+    building a Markup object per cell (store strings take the fast path)."""
+    if type(value) is str:
+        return (
+            value.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    return str(escape(value))
+
+
 def _is_number(value: Any) -> bool:
     """Jinja's ``value is number and value is not boolean`` (exact types first: it is hot)."""
     kind = type(value)
@@ -47,17 +61,21 @@ def _is_number(value: Any) -> bool:
 
 def _text(value: Any) -> str:
     """Escaped text of a value; ints need no escaping."""
-    return str(value) if type(value) is int else str(escape(value))
+    return str(value) if type(value) is int else _esc(value)
 
 
 def sort_value(value: Any) -> Markup:
     """`` data-value="…"`` for sorting: only real numbers (not booleans, not strings)."""
+    return Markup(_sort_value(value))
+
+
+def _sort_value(value: Any) -> str:
     kind = type(value)
     if kind is float or kind is int:
-        return Markup(f' data-value="{value!r}"')
+        return f' data-value="{value!r}"'
     if _is_number(value):
-        return Markup(f' data-value="{escape(str(value))}"')
-    return Markup(' data-value=""')
+        return f' data-value="{_esc(str(value))}"'
+    return ' data-value=""'
 
 
 def metric_cell(value: Any, extra: Any = "") -> Markup:
@@ -65,23 +83,27 @@ def metric_cell(value: Any, extra: Any = "") -> Markup:
     kind = type(value)
     if (kind is float or kind is int) and not extra:  # the common case, as fmtnum has it
         text = f"{value:.4g}" if kind is float else str(value)
-        return Markup(f'<td class="num"{sort_value(value)}>{text}</td>')
+        return Markup(f'<td class="num"{_sort_value(value)}>{text}</td>')
     text = fmtnum(value) if (value is None or _is_number(value)) else value
-    suffix = escape(extra) if extra else ""
-    return Markup(f'<td class="num"{sort_value(value)}>{escape(text)}{suffix}</td>')
+    suffix = _esc(extra) if extra else ""
+    return Markup(f'<td class="num"{_sort_value(value)}>{_esc(text)}{suffix}</td>')
 
 
 def digest(value: Any) -> Markup:
     """A digest shortened, the full value in the tooltip."""
+    return Markup(_digest(value))
+
+
+def _digest(value: Any) -> str:
     if not value:
         return MUTED_DASH
-    return Markup(f'<code class="digest" title="{escape(value)}">{escape(short(value))}</code>')
+    return f'<code class="digest" title="{_esc(value)}">{_esc(short(value))}</code>'
 
 
 def time(value: Any) -> Markup:
     if not value:
         return MUTED_DASH
-    return Markup(f'<time datetime="{escape(value)}">{escape(timefmt(value))}</time>')
+    return Markup(f'<time datetime="{_esc(value)}">{_esc(timefmt(value))}</time>')
 
 
 def dotted_key(key: Any) -> Markup:
@@ -89,10 +111,10 @@ def dotted_key(key: Any) -> Markup:
     parent, _, leaf = str(key).rpartition(".")
     if parent:
         return Markup(
-            f'<span class="key-parent">{escape(parent)}.</span>'
-            f'<span class="key-leaf">{escape(leaf)}</span>'
+            f'<span class="key-parent">{_esc(parent)}.</span>'
+            f'<span class="key-leaf">{_esc(leaf)}</span>'
         )
-    return Markup(f'<span class="key-leaf">{escape(str(key))}</span>')
+    return Markup(f'<span class="key-leaf">{_esc(str(key))}</span>')
 
 
 def state_mark(state: Any) -> Markup:
@@ -114,22 +136,30 @@ STATE_TITLES = {
 
 
 def state_title(state: Any) -> Markup:
-    return escape(STATE_TITLES.get(state, state))
+    return Markup(_state_title(state))
+
+
+def _state_title(state: Any) -> str:
+    return _esc(STATE_TITLES.get(state, state))
 
 
 def num(value: Any) -> Markup:
     """A comparison value: integers without a fraction, others to 6 significant digits."""
+    return Markup(_num(value))
+
+
+def _num(value: Any) -> str:
     if value is None:
         return MUTED_DASH
     if _is_number(value):
         if value == round(value, 0) and abs(value) < 1e15:
-            return Markup(str(int(value)))
-        return Markup(f"{value:.6g}")
-    return escape(value)
+            return str(int(value))
+        return f"{value:.6g}"
+    return _esc(value)
 
 
 def signed(value: Any) -> Markup:
-    return Markup(("+" if value > 0 else "") + num(value))
+    return Markup(("+" if value > 0 else "") + _num(value))
 
 
 def key_cell(cell: Any) -> Markup:
@@ -144,10 +174,10 @@ def key_cell(cell: Any) -> Markup:
     elif value == "":
         inner = Markup('<span class="muted">(empty)</span>')
     else:
-        inner = Markup(f'<span class="value">{escape(value)}</span>')
-    st = escape(state)
+        inner = Markup(f'<span class="value">{_esc(value)}</span>')
+    st = _esc(state)
     return Markup(
-        f'<td class="cell state-{st}" data-state="{st}" title="{state_title(state)}">'
+        f'<td class="cell state-{st}" data-state="{st}" title="{_state_title(state)}">'
         f"{state_mark(state)}{inner}</td>"
     )
 
@@ -156,7 +186,7 @@ def step_rows(rows: Any) -> Markup:
     """Body rows of a run's metric table: ``{step, value}`` each."""
     return Markup(
         "".join(
-            f'<tr><td class="num"{sort_value(r["step"])}>{_text(r["step"])}</td>'
+            f'<tr><td class="num"{_sort_value(r["step"])}>{_text(r["step"])}</td>'
             f"{metric_cell(r['value'])}</tr>\n"
             for r in rows
         )
@@ -173,7 +203,7 @@ def curve_rows(rows: Any) -> Markup:
             label = labels[r["version"]] = _text(r["version"])
         out.append(
             f'<tr><td>{label}</td><td class="num">{_text(r["step"])}</td>'
-            f'<td class="num">{num(r["value"])}</td></tr>\n'
+            f'<td class="num">{_num(r["value"])}</td></tr>\n'
         )
     return Markup("".join(out))
 
@@ -184,18 +214,18 @@ def file_rows(files: Any) -> Markup:
     for f in files:
         source = ""
         if f["download_href"]:
-            source += f'<a href="{escape(f["download_href"])}" download>download</a>'
+            source += f'<a href="{_esc(f["download_href"])}" download>download</a>'
         if f["ref_uri"]:
             source += (
                 '<span class="ref-uri"><span class="chip chip-ref">reference</span> '
-                f"<code>{escape(f['ref_uri'])}</code></span>"
+                f"<code>{_esc(f['ref_uri'])}</code></span>"
             )
         if not f["download_href"] and not f["ref_uri"]:
             source += '<span class="muted">not published</span>'
         out.append(
-            f'<tr>\n<td class="path"><code>{escape(f["path"])}</code></td>\n'
-            f'<td class="num nowrap"{sort_value(f["size"])}>{escape(filesize(f["size"]))}</td>\n'
-            f'<td>{digest(f["sha256"])}</td>\n<td class="source">\n{source}</td>\n</tr>\n'
+            f'<tr>\n<td class="path"><code>{_esc(f["path"])}</code></td>\n'
+            f'<td class="num nowrap"{_sort_value(f["size"])}>{_esc(filesize(f["size"]))}</td>\n'
+            f'<td>{_digest(f["sha256"])}</td>\n<td class="source">\n{source}</td>\n</tr>\n'
         )
     return Markup("".join(out))
 
@@ -208,8 +238,8 @@ def alias_chip(alias: Any, href: Any = None) -> Markup:
     if alias == "latest":
         cls += " alias-latest"
     if href:
-        return Markup(f'<a class="{cls}" href="{escape(href)}">{escape(alias)}</a>')
-    return Markup(f'<span class="{cls}">{escape(alias)}</span>')
+        return Markup(f'<a class="{cls}" href="{_esc(href)}">{_esc(alias)}</a>')
+    return Markup(f'<span class="{cls}">{_esc(alias)}</span>')
 
 
 def _field(item: Any, name: str) -> Any:
@@ -223,10 +253,10 @@ def version_link(v: Any, text: Any = None) -> Markup:
     """A link to a version: ``{label, href}``; a dash when there is none."""
     if not v:
         return MUTED_DASH
-    shown = escape(text or _field(v, "label"))
+    shown = _esc(text or _field(v, "label"))
     href = _field(v, "href")
     if href:
-        return Markup(f'<a class="version-link" href="{escape(href)}">{shown}</a>')
+        return Markup(f'<a class="version-link" href="{_esc(href)}">{shown}</a>')
     return Markup(f"<span>{shown}</span>")
 
 
@@ -235,13 +265,13 @@ def run_link(run: Any, show_id: bool = True) -> Markup:
     if not run:
         return MUTED_DASH
     run_id, name, href = _field(run, "id"), _field(run, "name"), _field(run, "href")
-    shown = escape(name or run_id)
+    shown = _esc(name or run_id)
     if href:
-        out = f'<a class="run-link" href="{escape(href)}">{shown}</a>'
+        out = f'<a class="run-link" href="{_esc(href)}">{shown}</a>'
     else:
         out = f'<span class="run-link">{shown}</span>'
     if show_id and name and name != run_id:
-        out += f' <code class="run-id">{escape(run_id)}</code>'
+        out += f' <code class="run-id">{_esc(run_id)}</code>'
     return Markup(out)
 
 
@@ -259,7 +289,7 @@ def delta(value: Any, prev: Any, direction: Any = None) -> Markup:
     arrow, sign = ("▲", "+") if diff > 0 else ("▼", "")
     return Markup(
         f'<span class="delta delta-{kind}" title="{kind} than the previous version">'
-        f'<span aria-hidden="true">{arrow}</span>{sign}{escape(fmtnum(diff))}'
+        f'<span aria-hidden="true">{arrow}</span>{sign}{_esc(fmtnum(diff))}'
         f'<span class="visually-hidden"> ({kind})</span></span>'
     )
 
@@ -275,7 +305,7 @@ def status_badge(status: Any) -> Markup:
             f'<span class="badge status-{s}"><span aria-hidden="true">{STATUS_MARKS[s]} </span>'
             f"{s}</span>"
         )
-    return Markup(f'<span class="badge status-other">{escape(status or "unknown")}</span>')
+    return Markup(f'<span class="badge status-other">{_esc(status or "unknown")}</span>')
 
 
 MINUS = "\u2212"
@@ -293,52 +323,52 @@ def file_change_rows(fc: Any, diff_links: bool) -> Markup:
         sign = "+" if change > 0 else (MINUS if change < 0 else "±")
         out.append(
             f"{_change_head('changed', 'modified', f['path'])}{_path_cell(f)}{link}</td>"
-            f'<td class="num">{escape(filesize(f["old_size"]))}</td>'
-            f'<td class="num">{escape(filesize(f["new_size"]))}</td>'
-            f'<td class="num">{sign}{escape(filesize(abs(change)))}</td>'
-            f"<td>{digest(f['old_sha256'])} {ARROW_TO} {digest(f['new_sha256'])}</td></tr>\n"
+            f'<td class="num">{_esc(filesize(f["old_size"]))}</td>'
+            f'<td class="num">{_esc(filesize(f["new_size"]))}</td>'
+            f'<td class="num">{sign}{_esc(filesize(abs(change)))}</td>'
+            f"<td>{_digest(f['old_sha256'])} {ARROW_TO} {_digest(f['new_sha256'])}</td></tr>\n"
         )
     for f in fc["renamed"]:
-        size = escape(filesize(f["size"]))
+        size = _esc(filesize(f["size"]))
         out.append(
             f"{_change_head('renamed', 'renamed', f['to'])}"
-            f'<td class="path"><code>{escape(f["from"])}</code> {ARROW_TO} '
-            f'<code>{escape(f["to"])}</code></td><td class="num">{size}</td>'
+            f'<td class="path"><code>{_esc(f["from"])}</code> {ARROW_TO} '
+            f'<code>{_esc(f["to"])}</code></td><td class="num">{size}</td>'
             f'<td class="num">{size}</td><td class="num">±0 B</td>'
-            f"<td>{digest(f['sha256'])}</td></tr>\n"
+            f"<td>{_digest(f['sha256'])}</td></tr>\n"
         )
     return Markup("".join(out))
 
 
 def _one_sided_row(state: str, f: Any) -> str:
     """A file only one side has: its size under that side, a dash under the other."""
-    size = escape(filesize(f["size"]))
+    size = _esc(filesize(f["size"]))
     missing = '<td class="num muted">—</td>'
     present = f'<td class="num">{size}</td>'
     sizes, sign = (missing + present, "+") if state == "added" else (present + missing, MINUS)
     return (
         f"{_change_head(state, state, f['path'])}{_path_cell(f)}</td>{sizes}"
-        f'<td class="num">{sign}{size}</td><td>{digest(f["sha256"])}</td></tr>\n'
+        f'<td class="num">{sign}{size}</td><td>{_digest(f["sha256"])}</td></tr>\n'
     )
 
 
 def _change_head(state: str, word: str, key: Any) -> str:
     return (
-        f'<tr class="state-{state}" data-key="{escape(key)}">'
+        f'<tr class="state-{state}" data-key="{_esc(key)}">'
         f'<td class="cell" data-state="{state}">{STATE_MARKS[state]}{word}</td>'
     )
 
 
 def _path_cell(f: Any) -> str:
     chip = REFERENCE_CHIP if f.get("ref") else ""
-    return f'<td class="path"><code>{escape(f["path"])}</code>{chip}'
+    return f'<td class="path"><code>{_esc(f["path"])}</code>{chip}'
 
 
 def keyed_rows(rows: Any) -> Markup:
     """Body rows of a comparison's config or metadata table: a key, then a cell per version."""
     return Markup(
         "".join(
-            f'<tr data-key="{escape(row["key"])}" '
+            f'<tr data-key="{_esc(row["key"])}" '
             f'data-differs="{"true" if row["differs"] else "false"}">\n'
             f'<th scope="row" class="key">{dotted_key(row["key"])}</th>\n'
             f"{''.join(map(key_cell, row['cells']))}</tr>\n"
@@ -349,7 +379,7 @@ def keyed_rows(rows: Any) -> Markup:
 
 def path_items(paths: Any) -> Markup:
     """``<li><code>path</code></li>`` for each path."""
-    return Markup("".join(f"<li><code>{escape(p)}</code></li>" for p in paths))
+    return Markup("".join(f"<li><code>{_esc(p)}</code></li>" for p in paths))
 
 
 DIRECTION_MARKERS = {
@@ -374,7 +404,7 @@ def delta_span(d: Any) -> Markup:
         )
     arrow = "▲" if d["abs"] > 0 else "▼"
     pct = f" ({d['pct']:+.2f}%)" if d["pct"] is not None else ""
-    verdict = escape(d["better"])
+    verdict = _esc(d["better"])
     return Markup(
         f'<span class="cmp-delta delta-{verdict}"><span aria-hidden="true">{arrow}</span> '
         f'{signed(d["abs"])}{pct} <span class="word">{verdict}</span></span>'
@@ -386,9 +416,9 @@ def metric_rows(rows: Any, base: int) -> Markup:
     out = []
     for row in rows:
         out.append(
-            f'<tr data-key="{escape(row["name"])}" '
+            f'<tr data-key="{_esc(row["name"])}" '
             f'data-differs="{"true" if row["differs"] else "false"}" '
-            f'data-direction="{escape(row["direction"])}">\n'
+            f'data-direction="{_esc(row["direction"])}">\n'
             f'<th scope="row" class="key">{dotted_key(row["name"])}'
             f"{direction_marker(row['direction'])}</th>\n"
         )
@@ -403,16 +433,16 @@ def _metric_cell(value: Any, d: Any, is_best: bool, i: int, base: int) -> str:
         state = "base" if value is not None else "missing"
     else:
         state = "missing" if value is None else ("added" if d is None else str(d["better"]))
-    st = escape(state)
+    st = _esc(state)
     best = " is-best" if is_best else ""
     best_attr = ' data-best="true"' if is_best else ""
     head = (
         f'<td class="cell num metric state-{st}{best}" data-state="{st}"{best_attr}'
-        f'{sort_value(value)} title="{state_title(state)}">'
+        f'{_sort_value(value)} title="{_state_title(state)}">'
     )
     if value is None:
         return f'{head}{STATE_MARKS["missing"]}<span class="gone">missing</span></td>\n'
-    body = f'<span class="value">{num(value)}</span>{BEST_MARK if is_best else ""}'
+    body = f'<span class="value">{_num(value)}</span>{BEST_MARK if is_best else ""}'
     if i != base:
         body += (
             f"<br>{delta_span(d)}"

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import re
-import uuid
 from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
+from sitegen import rawjson
 from sitegen.pages.common import human_size, parse_time
-from sitegen.rawjson import RawJSON
-
-_SPLICE = f"\u0000splice-{uuid.uuid4().hex}-"  # unguessable: store strings cannot match it
-_SPLICED = re.compile(re.escape(json.dumps(_SPLICE))[:-1] + r'(\d+)"')
 
 
 def tojson_script(value: Any) -> Markup:
@@ -22,19 +16,7 @@ def tojson_script(value: Any) -> Markup:
 
     :class:`~sitegen.rawjson.RawJSON` fragments (pre-encoded data arrays) are spliced in.
     """
-    raws: list[str] = []
-
-    def splice(item: Any) -> str:
-        if not isinstance(item, RawJSON):
-            raise TypeError(f"{type(item).__name__} is not JSON serializable")
-        raws.append(item.text)
-        return f"{_SPLICE}{len(raws) - 1}"
-
-    text = json.dumps(
-        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=splice
-    )
-    if raws:
-        text = _SPLICED.sub(lambda match: raws[int(match[1])], text)
+    text = rawjson.dumps(value, ensure_ascii=False)
     for raw, escaped in (
         ("&", "\\u0026"),
         ("<", "\\u003c"),

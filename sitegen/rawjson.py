@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -14,6 +16,26 @@ class RawJSON:
     """JSON text spliced into :func:`tojson_script`'s output as it is (already encoded)."""
 
     text: str
+
+
+_SPLICE = f"\u0000splice-{uuid.uuid4().hex}-"  # unguessable: store strings cannot match it
+_SPLICED = re.compile(re.escape(json.dumps(_SPLICE))[:-1] + r'(\d+)"')
+
+
+def dumps(value: Any, ensure_ascii: bool) -> str:
+    """Sorted, compact JSON of ``value`` with its :class:`RawJSON` fragments spliced in."""
+    raws: list[str] = []
+
+    def splice(item: Any) -> str:
+        if not isinstance(item, RawJSON):
+            raise TypeError(f"{type(item).__name__} is not JSON serializable")
+        raws.append(item.text)
+        return f"{_SPLICE}{len(raws) - 1}"
+
+    text = json.dumps(
+        value, ensure_ascii=ensure_ascii, sort_keys=True, separators=(",", ":"), default=splice
+    )
+    return _SPLICED.sub(lambda match: raws[int(match[1])], text) if raws else text
 
 
 @lru_cache(maxsize=8192)
@@ -30,3 +52,14 @@ def compact_chart(spec: Mapping[str, Any]) -> dict[str, Any]:
         for row in spec["data"]["values"]
     ]
     return {**spec, "data": {**spec["data"], "values": values}}
+
+
+@lru_cache(maxsize=8192)
+def raw_points(points: tuple[tuple[int, float], ...]) -> RawJSON:
+    """``[[step, value], …]`` encoded once: a run's history goes into the data script of
+    every version it produced."""
+    return RawJSON(json.dumps([list(point) for point in points], separators=(",", ":")))
+
+
+def raw_history(series: Mapping[str, Sequence[tuple[int, float]]]) -> dict[str, RawJSON]:
+    return {metric: raw_points(tuple(points)) for metric, points in series.items()}

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -29,7 +30,28 @@ def default_theme_dir() -> Path:
     raise FileNotFoundError("sitegen's default theme is missing from the installation")
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment with a cheaper ``mapping.name`` for plain dicts.
+
+    Jinja tries ``getattr(obj, name)`` first and catches the AttributeError, which for the
+    dicts that page contexts are made of costs ~10 % of rendering. A dict's only attributes
+    are its methods, so looking the key up first for any other name gives the same result.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
+    """A fresh environment per build: templates are loaded once and never re-checked."""
     default = jinja2.FileSystemLoader(str(default_theme_dir()))
     loaders: list[jinja2.BaseLoader] = (
         [jinja2.FileSystemLoader(str(theme_dir))] if theme_dir else []
@@ -38,8 +60,9 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader(
         [jinja2.PrefixLoader({"default": default}, delimiter=":"), *loaders]
     )
-    env = jinja2.Environment(
+    env = _Environment(
         loader=loader,
+        auto_reload=False,
         bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

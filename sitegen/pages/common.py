@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sitegen import rawjson
 from sitegen.assets import ASSETS, CHART_ASSETS, GRAPH_ASSETS
 from sitegen.contentdiff import display_value
 
@@ -139,8 +139,9 @@ def chart_scripts() -> tuple[str, ...]:
 def data_script(url: str, target: str, value: Any) -> Page:
     """Data the browser loads with ``<script src>`` (``fetch()`` is blocked on file://):
     ``TARGET = JSON;`` with ``<`` and ``>`` escaped so no ``</script>`` can appear."""
-    payload = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
+    payload = (
+        rawjson.dumps(value, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
+    )
     return Page(url, None, {}, f"{target} = {payload};\n".encode())
 
 

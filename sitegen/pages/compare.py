@@ -24,7 +24,7 @@ from sitegen.pages.common import (
     run_url,
     version_url,
 )
-from sitegen.rawjson import compact_chart
+from sitegen.rawjson import compact_chart, raw_history
 
 HISTORY_POINTS = 200
 
@@ -111,12 +111,9 @@ def version_script(
     """The per-version data as a script, so the compare page can load it from file:// too."""
     v = collection.versions[index]
     run = project.run(v.producer) if v.producer else None
-    history: dict[str, list[list[float]]] = {}
-    if run is not None:
-        for metric in run.metric_names:
-            history[metric] = [
-                [s, val] for s, val in downsample(run.series(metric), HISTORY_POINTS)
-            ]
+    history = raw_history(
+        {m: downsample(run.series(m), HISTORY_POINTS) for m in run.metric_names} if run else {}
+    )
     target = f"(window.SITEGEN_VERSIONS = window.SITEGEN_VERSIONS || {{}})[{json.dumps(v.ref)}]"
     url = version_script_url(collection.ref, v.record.version)
     return data_script(url, target, {**body, "history": history})
