@@ -9,7 +9,10 @@ output for theme authors. Every value from the store is escaped here, as autoesc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
+from itertools import groupby
 from numbers import Number
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -149,6 +152,10 @@ def num(value: Any) -> Markup:
 
 
 def _num(value: Any) -> str:
+    if type(value) is float:  # the common case: ``is_integer`` is ``== round(value, 0)``
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.6g}"
     if value is None:
         return MUTED_DASH
     if _is_number(value):
@@ -194,18 +201,27 @@ def step_rows(rows: Any) -> Markup:
 
 
 def curve_rows(rows: Any) -> Markup:
-    """Body rows of a comparison's curve table: ``{version, step, value}`` each."""
-    labels: dict[Any, str] = {}
-    out = []
-    for r in rows:
-        label = labels.get(r["version"])
-        if label is None:
-            label = labels[r["version"]] = _text(r["version"])
-        out.append(
-            f'<tr><td>{label}</td><td class="num">{_text(r["step"])}</td>'
-            f'<td class="num">{_num(r["value"])}</td></tr>\n'
+    """Body rows of a comparison's curve table: ``{version, step, value}`` each.
+
+    A version's rows are rendered once per process: its curve is on the comparison pages
+    of both of its neighbours.
+    """
+    return Markup(
+        "".join(
+            _curve_line(label, tuple((r["step"], r["value"]) for r in line))
+            for label, line in groupby(rows, itemgetter("version"))
         )
-    return Markup("".join(out))
+    )
+
+
+@lru_cache(maxsize=4096)
+def _curve_line(label: Any, points: tuple[tuple[Any, Any], ...]) -> str:
+    text = _text(label)
+    return "".join(
+        f'<tr><td>{text}</td><td class="num">{_text(step)}</td>'
+        f'<td class="num">{_num(value)}</td></tr>\n'
+        for step, value in points
+    )
 
 
 def file_rows(files: Any) -> Markup:

@@ -9,6 +9,7 @@ import csv
 import difflib
 import io
 import json
+import math
 import statistics
 from collections.abc import Mapping
 from typing import Any
@@ -107,9 +108,12 @@ def structural(old: Any, new: Any) -> list[dict[str, Any]]:
 
 def display_value(value: Any) -> str:
     """A value as people read it: strings bare, everything else as JSON with sorted keys."""
-    return (
-        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    )
+    if isinstance(value, str):
+        return value
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)  # what json.dumps writes for them, without building an encoder
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def parse_structured(kind: str, text: str) -> tuple[Any, str | None]:
