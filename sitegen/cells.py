@@ -466,3 +466,43 @@ def _metric_cell(value: Any, d: Any, is_best: bool, i: int, base: int) -> str:
             else ('<br><span class="cmp-delta muted">no baseline value</span>')
         )
     return f"{head}{body}</td>\n"
+
+
+def kv_rows(rows: Any) -> Markup:
+    """Body rows of a key/value table (config, metadata): ``{key, value}`` each."""
+    return Markup(
+        "".join(
+            f'<tr><th scope="row" class="key">{dotted_key(row["key"])}</th>'
+            f'<td class="value">{_esc(row["value"])}</td></tr>\n'
+            for row in rows
+        )
+    )
+
+
+def edge_rows(edges: Any) -> Markup:
+    """Body rows of a lineage panel's edge table: from, relation, to, state."""
+    out = []
+    for e in edges:
+        row_class, state = (BROKEN_ROW, BROKEN_BADGE) if e["broken"] else ("", EDGE_OK)
+        out.append(
+            f"<tr{row_class}>\n{_edge_end(e['source'], e['source_kind'], e['source_href'])}\n"
+            f'<td class="muted">{_esc(e["relation"])}</td>\n'
+            f"{_edge_end(e['target'], e['target_kind'], e['target_href'])}\n"
+            f"<td>{state}</td>\n</tr>\n"
+        )
+    return Markup("".join(out))
+
+
+BROKEN_ROW = ' class="lg-broken-row"'
+BROKEN_BADGE = '<span class="badge badge-broken"><span aria-hidden="true">⚠ </span>broken</span>'
+EDGE_OK = '<span class="muted">ok</span>'
+
+
+def _edge_end(label: Any, kind: Any, href: Any) -> str:
+    text = _esc(label)
+    kind_text = _esc(kind)
+    shown = f'<a href="{_esc(href)}">{text}</a>' if href else f"<code>{text}</code>"
+    return (
+        f'<td data-value="{text}"><span class="lg-kind lg-kind-{kind_text}">'
+        f"{kind_text.replace('-', ' ')}</span> {shown}</td>"
+    )

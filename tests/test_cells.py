@@ -160,3 +160,99 @@ def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:
 def test_the_fast_metric_cell_equals_the_general_one(value: float) -> None:
     general = f'<td class="num"{cells.sort_value(value)}>{escape(fmtnum(value))}</td>'
     assert cells.metric_cell(value) == general
+
+
+TRICKY = ["plain", XSS, "a & b", 'it\'s "quoted"', "", "ünï \u2013 ✓"]
+
+
+@pytest.mark.parametrize("value", [*TRICKY, 3, 2.5, None, True, ["a<b"], escape("<b>")])
+def test_plain_text_escaping_equals_markupsafe(value: object) -> None:
+    assert cells._esc(value) == str(escape(value))
+
+
+@pytest.mark.parametrize(
+    "value", [0.5, 2.0, -3.0, 1e15, 1e16, 123456789.0, float("inf"), float("nan"), 7, None, "x<"]
+)
+def test_numbers_are_shown_as_before_the_float_fast_path(value: object) -> None:
+    if isinstance(value, float) and value == value:
+        expected = (
+            str(int(value)) if value == round(value, 0) and abs(value) < 1e15 else f"{value:.6g}"
+        )
+        assert cells.num(value) == expected
+    assert cells.num(value) == cells._num(value)
+    if value == "x<":
+        assert cells.num(value) == "x&lt;"
+
+
+def jinja_rows(source: str, **context: object) -> str:
+    """What the default theme's Jinja loops wrote before these helpers replaced them."""
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.globals["h"] = cells
+    return env.from_string(source).render(context)
+
+
+OLD_EDGE_LOOP = """{% for e in edges %}
+<tr{% if e.broken %} class="lg-broken-row"{% endif %}>
+<td data-value="{{ e.source }}"><span class="lg-kind lg-kind-{{ e.source_kind }}">{{ e.source_kind|replace("-", " ") }}</span> {% if e.source_href %}<a href="{{ e.source_href }}">{{ e.source }}</a>{% else %}<code>{{ e.source }}</code>{% endif %}</td>
+<td class="muted">{{ e.relation }}</td>
+<td data-value="{{ e.target }}"><span class="lg-kind lg-kind-{{ e.target_kind }}">{{ e.target_kind|replace("-", " ") }}</span> {% if e.target_href %}<a href="{{ e.target_href }}">{{ e.target }}</a>{% else %}<code>{{ e.target }}</code>{% endif %}</td>
+<td>{% if e.broken %}<span class="badge badge-broken"><span aria-hidden="true">⚠ </span>broken</span>{% else %}<span class="muted">ok</span>{% endif %}</td>
+</tr>
+{% endfor %}
+"""
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_lineage_edge_rows_equal_the_template_loop_they_replace(text: str) -> None:
+    edges = [
+        {
+            "source": text,
+            "source_kind": "dataset-version",
+            "source_href": f"../{text}.html",
+            "target": "run-1",
+            "target_kind": "run",
+            "target_href": None,
+            "broken": False,
+            "relation": "used by",
+        },
+        {
+            "source": "run-1",
+            "source_kind": "missing-run",
+            "source_href": None,
+            "target": text,
+            "target_kind": text,
+            "target_href": "x.html",
+            "broken": True,
+            "relation": text,
+        },
+    ]
+    assert cells.edge_rows(edges) == jinja_rows(OLD_EDGE_LOOP, edges=edges)
+    assert "<script>" not in cells.edge_rows(edges)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_key_value_rows_equal_the_template_loop_they_replace(text: str) -> None:
+    rows = [
+        {"key": f"a.{text}", "value": text},
+        {"key": text, "value": 3},
+        {"key": "n", "value": None},
+    ]
+    old = """{% for row in rows %}
+<tr><th scope="row" class="key">{{ h.dotted_key(row.key) }}</th><td class="value">{{ row.value }}</td></tr>
+{% endfor %}
+"""
+    assert cells.kv_rows(rows) == jinja_rows(old, rows=rows)
+
+
+def test_curve_rows_render_each_version_line_in_order() -> None:
+    rows = [
+        {"version": "v1", "step": 0, "value": 0.5},
+        {"version": "v1", "step": 1, "value": 0.25},
+        {"version": "v2", "step": 0, "value": 2.0},
+    ]
+    html = str(cells.curve_rows(rows))
+    assert html.count("<tr>") == 3
+    assert html.index(">v1<") < html.index(">0.25<") < html.index(">v2<")
+    assert '<td class="num">2</td>' in html
