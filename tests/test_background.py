@@ -122,3 +122,23 @@ def test_one_job_means_one_process(
     monkeypatch.setattr(os, "fork", no_fork)
     report = build(BuildOptions(store, out, jobs=1))
     assert report.rendered == 0 and report.reused > 0
+
+
+def test_lineage_keys_made_in_a_child_plan_the_same_site() -> None:
+    """The build has the plan's lineage keys made on the second core: same keys, same plan."""
+    from functools import partial
+
+    import sitegen
+    from sitegen.config import SiteConfig
+    from sitegen.model import build_model
+    from sitegen.pages import SiteInfo, lineage_keys, plan_site
+
+    project = build_model(sitegen.Store(Path("example_project/store")).load(), SiteConfig())
+    site = SiteInfo("t", "", "demo", "2024-01-01", "0", False)
+    child = Background(partial(lineage_keys, project))
+    assert child._pid  # really forked
+    made_apart = plan_site(site, project, SiteConfig(), keys=child.result)
+    made_here = plan_site(site, project, SiteConfig())
+    assert [p.urls for p in made_apart] == [p.urls for p in made_here]
+    keyed = [(a.key(), b.key()) for a, b in zip(made_apart, made_here, strict=True) if a.key]
+    assert len(keyed) > 10 and all(a == b for a, b in keyed)

@@ -59,7 +59,7 @@ from sitegen.pages.overview import not_found_page, overview_page, runs_page, sea
 from sitegen.pages.run import run_page
 from sitegen.verify import VerifyReport
 
-__all__ = ["Page", "Planned", "SiteInfo", "plan_site", "published_files"]
+__all__ = ["LineageKeys", "Page", "Planned", "SiteInfo", "lineage_keys", "plan_site", "published_files"]
 
 
 class Planned(NamedTuple):
@@ -120,22 +120,37 @@ def _later(
     return Planned(urls, build, key, site_wide)
 
 
+class LineageKeys(NamedTuple):
+    """Per lineage node: a digest of its panel facts, and of its panel's neighbourhood."""
+
+    nodes: dict[str, str]
+    neighbourhoods: dict[str, str]
+
+
+def lineage_keys(project: Project) -> LineageKeys:
+    """The costliest keys of a plan (a third of it at 10,000 versions), computed apart so
+    that a build can have them made on its second core (see :mod:`sitegen.background`)."""
+    nodes = node_digests(node_details(project))
+    return LineageKeys(nodes, neighbourhood_keys(build_graph(project), nodes, PANEL_DEPTH))
+
+
 def plan_site(
     site: SiteInfo,
     project: Project,
     config: SiteConfig,
     read: ReadObject | None = None,
     audit: tuple[VerifyReport, Mapping[str, Any]] | None = None,
+    keys: Callable[[], LineageKeys] | None = None,
 ) -> list[Planned]:
     """Every page of the site; duplicate URLs are an error.
 
-    ``read`` fetches object bytes by sha256 for content diffs (None when unavailable).
+    ``read`` fetches object bytes by sha256 for content diffs (None when unavailable);
+    ``keys`` hands over :func:`lineage_keys` of ``project`` when they were made elsewhere.
     """
     graph, details = build_graph(project), node_details(project)
     runs = {run.id: run_digest(run) for run in project.runs}
-    nodes = node_digests(details)
-    keys = neighbourhood_keys(graph, nodes, PANEL_DEPTH)
-    lineage = _Lineage(graph, details, site_key(site, project), runs, nodes, keys)
+    nodes, neighbourhoods = keys() if keys else lineage_keys(project)
+    lineage = _Lineage(graph, details, site_key(site, project), runs, nodes, neighbourhoods)
     whole_graph = Planned(
         lineage_urls(graph),
         partial(lineage_pages, site, graph, details),
