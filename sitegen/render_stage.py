@@ -32,6 +32,7 @@ from sitegen.write import write_file
 
 PARALLEL_FROM_PAGES = 400
 CHUNK = 16
+SITE_WIDE_NICE = 5  # the reuse check, which they wait for, comes first
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def render_all(
         if not previous.pages:
             return _render_planned(jobs)
         site_wide = [
-            Background(partial(_render_groups, [group]), fork=jobs > 1)
+            Background(partial(_render_groups, [group]), nice=SITE_WIDE_NICE, fork=jobs > 1)
             for group in planned
             if group.site_wide
         ]
