@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
+import pickle
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,9 +28,12 @@ CACHE_ENV = "SITEGEN_BUILD_CACHE"
 Identity = tuple[int, int, int]
 
 
+FORMAT = ("sitegen-statcache", 2)
+
+
 def cache_file(out: Path) -> Path | None:
     base = user_cache(CACHE_ENV, "builds")
-    return base / f"{path_key(out)}.json" if base else None
+    return base / f"{path_key(out)}.pickle" if base else None
 
 
 def identity(path: str | Path) -> Identity | None:
@@ -42,12 +45,19 @@ def identity(path: str | Path) -> Identity | None:
 
 
 def load(out: Path) -> dict[str, tuple[Identity, str]]:
-    """URL -> (identity, sha256) as recorded by the last build into ``out``; {} when unknown."""
+    """URL -> (identity, sha256) as recorded by the last build into ``out``; {} when unknown.
+
+    Pickled like the records memo, under the user's own cache folder: at 40,000 pages JSON
+    took a tenth of a second each way.
+    """
     path = cache_file(out)
     try:
-        data = json.loads(path.read_text("utf-8")) if path else {}
+        with open(path or "", "rb") as handle:
+            kind, data = pickle.load(handle)
+        if kind != FORMAT or not isinstance(data, dict):
+            return {}
         return {url: ((e[0], e[1], e[2]), e[3]) for url, e in data.items()}
-    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+    except Exception:  # missing, damaged or foreign: only makes this build slower
         return {}
 
 
@@ -56,12 +66,13 @@ def save(out: Path, entries: Mapping[str, tuple[Identity | None, str]]) -> None:
     path = cache_file(out)
     if path is None:
         return
-    data = {url: [*ident, sha] for url, (ident, sha) in entries.items() if ident is not None}
+    data = {url: (*ident, sha) for url, (ident, sha) in entries.items() if ident is not None}
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps(data, separators=(",", ":")), "utf-8")
+        temp.write_bytes(pickle.dumps((FORMAT, data), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(temp, path)
+        path.with_suffix(".json").unlink(missing_ok=True)  # the JSON an earlier build wrote
     with contextlib.suppress(OSError):
         temp.unlink(missing_ok=True)
 

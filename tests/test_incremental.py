@@ -262,6 +262,33 @@ def test_a_memo_mostly_stale_is_compacted(tmp_path: Path) -> None:
     assert list(folder.glob("seg-*.pickle")) == [segment]
 
 
+def test_memo_segments_piling_up_merge_without_rewriting_the_big_one(tmp_path: Path) -> None:
+    """Each build adds a small segment; past MAX_SEGMENTS the small ones are merged, and the
+    first, big one (100 MB at 10,000 versions) is left as it was written."""
+    from sitegen.store.memo import MAX_SEGMENTS, Memo
+
+    folder = tmp_path / "memo"
+    first = Memo(folder)
+    for i in range(50):
+        first[("manifest", f"m{i}", (1,))] = f"m{i}"
+    first.save()
+    big = next(folder.glob("seg-*.pickle"))
+    written = big.stat()
+    for build_no in range(2 * MAX_SEGMENTS):
+        memo = Memo(folder)
+        for i in range(50):
+            assert memo[("manifest", f"m{i}", (1,))] == f"m{i}"
+        for j in range(build_no):
+            assert memo[("manifest", f"new{j}", (1,))] == f"new{j}"
+        memo[("manifest", f"new{build_no}", (1,))] = f"new{build_no}"
+        memo.save()
+        segments = list(folder.glob("seg-*.pickle"))
+        assert len(segments) <= MAX_SEGMENTS
+        assert big in segments and big.stat().st_ino == written.st_ino
+        assert big.stat().st_mtime_ns == written.st_mtime_ns
+    assert len(Memo(folder)) == 50 + 2 * MAX_SEGMENTS
+
+
 def test_an_unreadable_memo_segment_is_compacted_away(tmp_path: Path) -> None:
     """A segment an older sitegen wrote (or a damaged one) is read on every build until
     removed: the next save compacts it away."""
@@ -374,3 +401,19 @@ def test_the_event_log_is_memoized_in_chunks_and_only_the_last_is_rewritten(
     forge(sorted((store / "events").iterdir())[1], b'"u"', b'"x"')
     with pytest.raises(SitegenError, match="hash chain broken"):
         build(BuildOptions(store, tmp_path / "site"))
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x80\x05garbage", b"{}", b"\x80\x04K\x01."])
+def test_a_damaged_identity_cache_only_costs_a_rehash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+) -> None:
+    from sitegen import statcache
+
+    monkeypatch.setenv("SITEGEN_BUILD_CACHE", str(tmp_path / "builds"))
+    out = tmp_path / "site"
+    statcache.save(out, {"index.html": ((1, 2, 3), "ab" * 32), "gone.html": (None, "cd" * 32)})
+    assert statcache.load(out) == {"index.html": ((1, 2, 3), "ab" * 32)}
+    path = statcache.cache_file(out)
+    assert path is not None
+    path.write_bytes(damage)
+    assert statcache.load(out) == {}

@@ -59,7 +59,15 @@ from sitegen.pages.overview import not_found_page, overview_page, runs_page, sea
 from sitegen.pages.run import run_page
 from sitegen.verify import VerifyReport
 
-__all__ = ["LineageKeys", "Page", "Planned", "SiteInfo", "lineage_keys", "plan_site", "published_files"]
+__all__ = [
+    "LineageKeys",
+    "Page",
+    "Planned",
+    "SiteInfo",
+    "lineage_keys",
+    "plan_site",
+    "published_files",
+]
 
 
 class Planned(NamedTuple):

@@ -9,9 +9,10 @@ from user space), so a stale entry is never served, only left unused.
 
 Entries are pickled in segments under ``$SITEGEN_RECORDS_CACHE``, else
 ``$XDG_CACHE_HOME/sitegen/records`` (``~/.cache/…``), one folder per store: a build writes
-one small segment with what it parsed, and rewrites a single compact one when segments pile
-up, when a quarter of what it read was stale or when a segment was unreadable; only the 8
-stores built most recently are kept. The cache is only an optimisation:
+one small segment with what it parsed; when segments pile up it merges the small ones (the
+big first one stays as written), and it rewrites a single compact segment when a quarter
+of what it read was stale or when a segment was unreadable; only the 8 stores built most
+recently are kept. The cache is only an optimisation:
 unreadable segments are ignored, writes are atomic, ``SITEGEN_RECORDS_CACHE=off`` switches
 it off, and ``sitegen verify`` never uses it.
 """
@@ -50,7 +51,8 @@ class Memo(MutableMapping[MemoKey, Any]):
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._entries: dict[MemoKey, Any] = {}
-        self._segments = sorted(folder.glob("seg-*.pickle")) if folder and folder.is_dir() else []
+        self._segments = _segments_oldest_first(folder)
+        self._keys: dict[Path, list[MemoKey]] = {}  # what each segment held
         self._read = 0  # entries read, counting those a later segment replaced
         self._damaged = False
         for segment in self._segments:
@@ -60,6 +62,7 @@ class Memo(MutableMapping[MemoKey, Any]):
                 self._damaged = True
                 continue
             self._read += len(found)
+            self._keys[segment] = list(found)
             self._entries.update(found)
         self._used: set[MemoKey] = set()
         self._new: dict[MemoKey, Any] = {}
@@ -99,8 +102,16 @@ class Memo(MutableMapping[MemoKey, Any]):
         prune_stores(self.folder)
 
     def _write_segment(self, folder: Path, compact: bool) -> None:
-        compact = compact or len(self._segments) + 1 > MAX_SEGMENTS
-        entries = {k: self._entries[k] for k in self._used} if compact else self._new
+        """One new segment; it replaces them all when compacting, and the small ones when
+        there are too many (the big one, written once, is never rewritten for that)."""
+        replaced: list[Path] = []
+        entries = self._new
+        if compact:
+            entries, replaced = {k: self._entries[k] for k in self._used}, self._segments
+        elif len(self._segments) + 1 > MAX_SEGMENTS:
+            replaced = self._small_segments()
+            kept = (k for old in replaced for k in self._keys[old] if k in self._entries)
+            entries = {**{k: self._entries[k] for k in kept}, **self._new}
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
             name = f"seg-{os.getpid()}-{uuid.uuid4().hex[:12]}.pickle"
@@ -111,9 +122,12 @@ class Memo(MutableMapping[MemoKey, Any]):
                     batch = items[start : start + BATCH]
                     pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, folder / name)
-            if compact:
-                for old in self._segments:
-                    old.unlink(missing_ok=True)
+            for old in replaced:
+                old.unlink(missing_ok=True)
+
+    def _small_segments(self) -> list[Path]:
+        largest = max(self._keys, key=lambda segment: len(self._keys[segment]), default=None)
+        return [segment for segment in self._segments if segment != largest]
 
 
 def prune_stores(keep: Path, most: int = MAX_STORES) -> None:
@@ -127,6 +141,17 @@ def prune_stores(keep: Path, most: int = MAX_STORES) -> None:
         )
         for stale in folders[most:]:
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def _segments_oldest_first(folder: Path | None) -> list[Path]:
+    """Read in the order written, so that a newer entry under the same key wins."""
+    if folder is None or not folder.is_dir():
+        return []
+    dated = []
+    for path in folder.glob("seg-*.pickle"):
+        with contextlib.suppress(OSError):
+            dated.append((path.stat().st_mtime_ns, path.name, path))
+    return [path for _, _, path in sorted(dated)]
 
 
 def _read_segment(path: Path) -> dict[MemoKey, Any]:
