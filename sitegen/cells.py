@@ -111,13 +111,17 @@ def time(value: Any) -> Markup:
 
 def dotted_key(key: Any) -> Markup:
     """``train.optimizer.lr`` with the parent path muted and the leaf bold."""
+    return Markup(_dotted_key(key))
+
+
+def _dotted_key(key: Any) -> str:
     parent, _, leaf = str(key).rpartition(".")
     if parent:
-        return Markup(
+        return (
             f'<span class="key-parent">{_esc(parent)}.</span>'
             f'<span class="key-leaf">{_esc(leaf)}</span>'
         )
-    return Markup(f'<span class="key-leaf">{_esc(str(key))}</span>')
+    return f'<span class="key-leaf">{_esc(str(key))}</span>'
 
 
 def state_mark(state: Any) -> Markup:
@@ -171,19 +175,23 @@ def signed(value: Any) -> Markup:
 
 def key_cell(cell: Any) -> Markup:
     """One version's value of a config or metadata key, with its state against the baseline."""
+    return Markup(_key_cell(cell))
+
+
+KEY_REMOVED = '<span class="gone">removed</span>'
+KEY_EMPTY = '<span class="muted">(empty)</span>'
+
+
+def _key_cell(cell: Any) -> str:
     state, value = cell["state"], cell["value"]
     if value is None:
-        inner = (
-            Markup('<span class="gone">removed</span>')
-            if state == "removed"
-            else (MUTED_DASH if state != "missing" else Markup(""))
-        )
+        inner = KEY_REMOVED if state == "removed" else (MUTED_DASH if state != "missing" else "")
     elif value == "":
-        inner = Markup('<span class="muted">(empty)</span>')
+        inner = KEY_EMPTY
     else:
-        inner = Markup(f'<span class="value">{_esc(value)}</span>')
+        inner = f'<span class="value">{_esc(value)}</span>'
     st = _esc(state)
-    return Markup(
+    return (
         f'<td class="cell state-{st}" data-state="{st}" title="{_state_title(state)}">'
         f"{state_mark(state)}{inner}</td>"
     )
@@ -386,8 +394,8 @@ def keyed_rows(rows: Any) -> Markup:
         "".join(
             f'<tr data-key="{_esc(row["key"])}" '
             f'data-differs="{"true" if row["differs"] else "false"}">\n'
-            f'<th scope="row" class="key">{dotted_key(row["key"])}</th>\n'
-            f"{''.join(map(key_cell, row['cells']))}</tr>\n"
+            f'<th scope="row" class="key">{_dotted_key(row["key"])}</th>\n'
+            f"{''.join(map(_key_cell, row['cells']))}</tr>\n"
             for row in rows
         )
     )
@@ -435,7 +443,7 @@ def metric_rows(rows: Any, base: int) -> Markup:
             f'<tr data-key="{_esc(row["name"])}" '
             f'data-differs="{"true" if row["differs"] else "false"}" '
             f'data-direction="{_esc(row["direction"])}">\n'
-            f'<th scope="row" class="key">{dotted_key(row["name"])}'
+            f'<th scope="row" class="key">{_dotted_key(row["name"])}'
             f"{direction_marker(row['direction'])}</th>\n"
         )
         for i, value in enumerate(row["values"]):
@@ -472,7 +480,7 @@ def kv_rows(rows: Any) -> Markup:
     """Body rows of a key/value table (config, metadata): ``{key, value}`` each."""
     return Markup(
         "".join(
-            f'<tr><th scope="row" class="key">{dotted_key(row["key"])}</th>'
+            f'<tr><th scope="row" class="key">{_dotted_key(row["key"])}</th>'
             f'<td class="value">{_esc(row["value"])}</td></tr>\n'
             for row in rows
         )
