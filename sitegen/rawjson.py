@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -63,3 +63,30 @@ def raw_points(points: tuple[tuple[int, float], ...]) -> RawJSON:
 
 def raw_history(series: Mapping[str, Sequence[tuple[int, float]]]) -> dict[str, RawJSON]:
     return {metric: raw_points(tuple(points)) for metric, points in series.items()}
+
+
+class RawValues(Mapping[str, RawJSON]):
+    """A mapping's values, each encoded (sorted, compact, not ASCII-escaped: the way
+    :func:`~sitegen.filters.tojson_script` writes them) the first time it is asked for.
+
+    A lineage node's details go into the panel of every page within three hops of it.
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+        self._encoded: dict[str, RawJSON] = {}
+
+    def __getitem__(self, key: str) -> RawJSON:
+        raw = self._encoded.get(key)
+        if raw is None:
+            text = json.dumps(
+                self._values[key], ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            )
+            raw = self._encoded[key] = RawJSON(text)
+        return raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)

@@ -256,3 +256,15 @@ def test_curve_rows_render_each_version_line_in_order() -> None:
     assert html.count("<tr>") == 3
     assert html.index(">v1<") < html.index(">0.25<") < html.index(">v2<")
     assert '<td class="num">2</td>' in html
+
+
+def test_pre_encoded_node_details_give_the_same_script_json() -> None:
+    from sitegen.rawjson import RawValues
+
+    details = {"r:1": {"config": {"b": [1, 2.5], "a": XSS}, "status": "ünï\u2028"}, "v:2": {}}
+    encoded = RawValues(details)
+    plain = {"nodes": [{"id": k, "details": details[k]} for k in ("r:1", "v:2")]}
+    raw = {"nodes": [{"id": k, "details": encoded[k]} for k in ("r:1", "v:2")]}
+    assert str(tojson_script(raw)) == str(tojson_script(plain))
+    assert "</script>" not in tojson_script(raw) and encoded["r:1"] is encoded["r:1"]
+    assert encoded.get("missing", {}) == {} and sorted(encoded) == ["r:1", "v:2"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 from sitegen.compare import ReadObject
@@ -57,6 +57,7 @@ from sitegen.pages.lineage import (
 )
 from sitegen.pages.overview import not_found_page, overview_page, runs_page, search_entries
 from sitegen.pages.run import run_page
+from sitegen.rawjson import RawValues
 from sitegen.verify import VerifyReport
 
 __all__ = [
@@ -104,7 +105,12 @@ class _Lineage:
     keys: dict[str, str]
 
     def panel(self, url: str, centre: str) -> dict[str, Any]:
-        return panel(self.details, self.graph, url, centre)
+        """A page's panel; its nodes' details are spliced in pre-encoded (``tojson_script``)."""
+        return panel(self.encoded_details, self.graph, url, centre)
+
+    @cached_property
+    def encoded_details(self) -> RawValues:
+        return RawValues(self.details)
 
     def key(self, centre: str) -> str:
         return self.keys[centre]
