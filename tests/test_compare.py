@@ -670,3 +670,31 @@ def test_example_pair_page_agrees_with_the_cli_json(example_site: Path) -> None:
     assert found.tables["files"] == modified
     for content in result["contents"]:
         assert f'data-path="{content["path"]}"' in html
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"description": "ünï <script>alert(1)</script> \u2028", "metadata": {"ü": "&'\""}}],
+)
+def test_version_data_files_are_each_object_encoded_whole(extra: dict[str, Any]) -> None:
+    """``vN.json`` and ``vN.js`` share one encoding of the body: the bytes must be those of
+    encoding each whole object (non-ASCII text takes the ASCII-escaped path for the script)."""
+    from sitegen.model import build_model
+    from sitegen.pages.collection import version_body
+    from sitegen.pages.compare import version_files
+    from sitegen.sdk.store import Store
+
+    proj = build_model(Store(EXAMPLE_STORE).load(), SiteConfig())
+    coll = next(c for c in proj.collections if c.ref == "model/weather-classifier")
+    body = {**version_body(proj, coll, 1), **extra}
+    data, script = version_files(proj, coll, 1, body)
+    assert data.data == json.dumps(
+        body, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    assert script.data is not None
+    head, _, payload = script.data.decode("ascii").partition('"] = ')
+    assert head.endswith('["model/weather-classifier:v1') and payload.endswith(";\n")
+    value = json.loads(payload[:-2])
+    assert value["history"] and set(value) == {*body, "history"}
+    whole = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    assert payload[:-2] == whole.replace("<", "\\u003c").replace(">", "\\u003e")

@@ -17,7 +17,6 @@ from sitegen.pages.collection import (
     collection_page,
     published_file_url,
     version_body,
-    version_data,
     version_page,
 )
 from sitegen.pages.common import (
@@ -34,7 +33,7 @@ from sitegen.pages.compare import (
     any_url,
     pair_page,
     pair_url,
-    version_script,
+    version_files,
     version_script_url,
 )
 from sitegen.pages.keys import (
@@ -294,8 +293,7 @@ def _version_pages(
     neighbourhood = lineage.panel(version_url(collection.ref, v.record.version), version_id(v.ref))
     pages = [
         version_page(site, project, collection, index, config, neighbourhood),
-        version_data(collection, index, body),
-        version_script(project, collection, index, body),
+        *version_files(project, collection, index, body),
     ]
     if index:
         pages.append(pair_page(site, project, collection, index, config, read))

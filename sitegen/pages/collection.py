@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sitegen.assets import GRAPH_ASSETS
@@ -229,12 +228,3 @@ def version_body(project: Project, collection: Collection, index: int) -> dict[s
         "summary": dict(run.record.summary) if run else None,
         "config": dict(run.record.config) if run else None,
     }
-
-
-def version_data(collection: Collection, index: int, body: dict[str, Any]) -> Page:
-    data = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
-    return Page(
-        version_data_url(collection.ref, collection.versions[index].record.version), None, {}, data
-    )

@@ -137,11 +137,13 @@ def chart_scripts() -> tuple[str, ...]:
 
 
 def data_script(url: str, target: str, value: Any) -> Page:
-    """Data the browser loads with ``<script src>`` (``fetch()`` is blocked on file://):
-    ``TARGET = JSON;`` with ``<`` and ``>`` escaped so no ``</script>`` can appear."""
-    payload = (
-        rawjson.dumps(value, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
-    )
+    """Data the browser loads with ``<script src>`` (``fetch()`` is blocked on file://)."""
+    return script_page(url, target, rawjson.dumps(value, ensure_ascii=True))
+
+
+def script_page(url: str, target: str, ascii_json: str) -> Page:
+    """``TARGET = JSON;`` with ``<`` and ``>`` escaped so no ``</script>`` can appear."""
+    payload = ascii_json.replace("<", "\\u003c").replace(">", "\\u003e")
     return Page(url, None, {}, f"{target} = {payload};\n".encode())
 
 

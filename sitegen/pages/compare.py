@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sitegen import rawjson
 from sitegen.charts import downsample
 from sitegen.compare import ReadObject, compare
 from sitegen.config import LOWER_IS_BETTER, SiteConfig
@@ -19,9 +20,10 @@ from sitegen.pages.common import (
     base_context,
     chart_scripts,
     collection_url,
-    data_script,
     rel,
     run_url,
+    script_page,
+    version_data_url,
     version_url,
 )
 from sitegen.rawjson import compact_chart, raw_history
@@ -105,15 +107,42 @@ def any_page(site: SiteInfo, project: Project, collection: Collection, config: S
     return Page(url, "compare_any.html", ctx)
 
 
-def version_script(
+def version_files(
     project: Project, collection: Collection, index: int, body: dict[str, Any]
-) -> Page:
-    """The per-version data as a script, so the compare page can load it from file:// too."""
+) -> list[Page]:
+    """The version's data as JSON (``vN.json``), and as a script (``vN.js``) that adds its
+    run's history, for the compare page (``fetch()`` is blocked on file://).
+
+    The body is encoded once for both: its keys before ``history`` and those after it, so
+    that each file is the same bytes as encoding its whole object with sorted keys.
+    """
     v = collection.versions[index]
     run = project.run(v.producer) if v.producer else None
     history = raw_history(
         {m: downsample(run.series(m), HISTORY_POINTS) for m in run.metric_names} if run else {}
     )
+    assert "history" not in body
+    halves = [
+        {k: x for k, x in body.items() if k < "history"},
+        {k: x for k, x in body.items() if k > "history"},
+    ]
+    head, tail = (_sorted_json(half, ascii_only=False) for half in halves)
+    data = _merged(head, tail)
+    if not data.isascii():
+        head, tail = (_sorted_json(half, ascii_only=True) for half in halves)
+    script = _merged(head, rawjson.dumps({"history": history}, ensure_ascii=True), tail)
+    number = v.record.version
     target = f"(window.SITEGEN_VERSIONS = window.SITEGEN_VERSIONS || {{}})[{json.dumps(v.ref)}]"
-    url = version_script_url(collection.ref, v.record.version)
-    return data_script(url, target, {**body, "history": history})
+    return [
+        Page(version_data_url(collection.ref, number), None, {}, data.encode("utf-8")),
+        script_page(version_script_url(collection.ref, number), target, script),
+    ]
+
+
+def _sorted_json(value: dict[str, Any], ascii_only: bool) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=ascii_only, separators=(",", ":"))
+
+
+def _merged(*objects: str) -> str:
+    """JSON objects with disjoint keys, each sorted and all in key order, as one object."""
+    return "{" + ",".join(inner for text in objects if (inner := text[1:-1])) + "}"
