@@ -83,13 +83,17 @@ def _sort_value(value: Any) -> str:
 
 def metric_cell(value: Any, extra: Any = "") -> Markup:
     """A table cell for a metric value: formatted text, raw number for sorting."""
+    return Markup(_metric_td(value, extra))
+
+
+def _metric_td(value: Any, extra: Any = "") -> str:
     kind = type(value)
     if (kind is float or kind is int) and not extra:  # the common case, as fmtnum has it
         text = f"{value:.4g}" if kind is float else str(value)
-        return Markup(f'<td class="num"{_sort_value(value)}>{text}</td>')
+        return f'<td class="num"{_sort_value(value)}>{text}</td>'
     text = fmtnum(value) if (value is None or _is_number(value)) else value
     suffix = _esc(extra) if extra else ""
-    return Markup(f'<td class="num"{_sort_value(value)}>{_esc(text)}{suffix}</td>')
+    return f'<td class="num"{_sort_value(value)}>{_esc(text)}{suffix}</td>'
 
 
 def digest(value: Any) -> Markup:
@@ -202,7 +206,7 @@ def step_rows(rows: Any) -> Markup:
     return Markup(
         "".join(
             f'<tr><td class="num"{_sort_value(r["step"])}>{_text(r["step"])}</td>'
-            f"{metric_cell(r['value'])}</tr>\n"
+            f"{_metric_td(r['value'])}</tr>\n"
             for r in rows
         )
     )
