@@ -268,3 +268,23 @@ def test_pre_encoded_node_details_give_the_same_script_json() -> None:
     assert str(tojson_script(raw)) == str(tojson_script(plain))
     assert "</script>" not in tojson_script(raw) and encoded["r:1"] is encoded["r:1"]
     assert encoded.get("missing", {}) == {} and sorted(encoded) == ["r:1", "v:2"]
+
+
+def test_the_render_environment_reads_dicts_as_jinja_does() -> None:
+    """Keys first for plain dicts is a shortcut: dict methods still win, a missing key is
+    still an error, and other objects go through Jinja's own lookup."""
+    import jinja2
+
+    from sitegen.render import make_environment
+
+    env = make_environment()
+
+    def render(source: str, **context: object) -> str:
+        return env.from_string(source).render(context)
+
+    assert render("{{ d.label }}", d={"label": XSS}) == str(escape(XSS))
+    assert render("{{ d.keys()|list|length }}", d={"keys": 1, "b": 2}) == "2"
+    assert render("{{ d.get('b') }}", d={"get": None, "b": 3}) == "3"
+    assert render("{{ r.label }}", r=type("R", (), {"label": "attr"})()) == "attr"
+    with pytest.raises(jinja2.UndefinedError):
+        render("{{ d.missing }}", d={})
