@@ -330,11 +330,12 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
             f"{one['build_s']:.2f} s",
         ),
         ("peak RSS (largest process) <= 1 GiB", peak <= FLOOR_RSS, mib(peak)),
-        ("peak PSS (whole tree) <= 1 GiB", peak_pss <= FLOOR_RSS, mib(peak_pss)),
     ]
-    print("floors:")
+    print("floors (issue 3):")
     for label, ok, value in checks:
         print(f"  [{'ok' if ok else 'MISS'}] {label}: {value}")
+    # Not an issue floor: the forked workers share most of their pages with the parent.
+    print(f"  (for information) peak PSS of the whole process tree: {mib(peak_pss)}")
     summary = {
         "shape": shape,
         "full": full,
