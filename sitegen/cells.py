@@ -146,10 +146,6 @@ STATE_TITLES = {
 }
 
 
-def state_title(state: Any) -> Markup:
-    return Markup(_state_title(state))
-
-
 def _state_title(state: Any) -> str:
     return _esc(STATE_TITLES.get(state, state))
 
@@ -177,16 +173,12 @@ def signed(value: Any) -> Markup:
     return Markup(("+" if value > 0 else "") + _num(value))
 
 
-def key_cell(cell: Any) -> Markup:
-    """One version's value of a config or metadata key, with its state against the baseline."""
-    return Markup(_key_cell(cell))
-
-
 KEY_REMOVED = '<span class="gone">removed</span>'
 KEY_EMPTY = '<span class="muted">(empty)</span>'
 
 
 def _key_cell(cell: Any) -> str:
+    """One version's value of a config or metadata key, with its state against the baseline."""
     state, value = cell["state"], cell["value"]
     if value is None:
         inner = KEY_REMOVED if state == "removed" else (MUTED_DASH if state != "missing" else "")
