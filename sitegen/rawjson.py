@@ -79,10 +79,7 @@ class RawValues(Mapping[str, RawJSON]):
     def __getitem__(self, key: str) -> RawJSON:
         raw = self._encoded.get(key)
         if raw is None:
-            text = json.dumps(
-                self._values[key], ensure_ascii=False, sort_keys=True, separators=(",", ":")
-            )
-            raw = self._encoded[key] = RawJSON(text)
+            raw = self._encoded[key] = RawJSON(dumps(self._values[key], ensure_ascii=False))
         return raw
 
     def __iter__(self) -> Iterator[str]:

@@ -143,8 +143,12 @@ class LineageKeys(NamedTuple):
 def lineage_keys(project: Project) -> LineageKeys:
     """The costliest keys of a plan (a third of it at 10,000 versions), computed apart so
     that a build can have them made on its second core (see :mod:`sitegen.background`)."""
-    nodes = node_digests(node_details(project))
-    return LineageKeys(nodes, neighbourhood_keys(build_graph(project), nodes, PANEL_DEPTH))
+    return _lineage_keys(build_graph(project), node_details(project))
+
+
+def _lineage_keys(graph: Graph, details: Mapping[str, Any]) -> LineageKeys:
+    nodes = node_digests(details)
+    return LineageKeys(nodes, neighbourhood_keys(graph, nodes, PANEL_DEPTH))
 
 
 def plan_site(
@@ -162,7 +166,7 @@ def plan_site(
     """
     graph, details = build_graph(project), node_details(project)
     runs = {run.id: run_digest(run) for run in project.runs}
-    nodes, neighbourhoods = keys() if keys else lineage_keys(project)
+    nodes, neighbourhoods = keys() if keys else _lineage_keys(graph, details)
     lineage = _Lineage(graph, details, site_key(site, project), runs, nodes, neighbourhoods)
     whole_graph = Planned(
         lineage_urls(graph),

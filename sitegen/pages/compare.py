@@ -126,10 +126,10 @@ def version_files(
         {k: x for k, x in body.items() if k < "history"},
         {k: x for k, x in body.items() if k > "history"},
     ]
-    head, tail = (_sorted_json(half, ascii_only=False) for half in halves)
+    head, tail = (rawjson.dumps(half, ensure_ascii=False) for half in halves)
     data = _merged(head, tail)
     if not data.isascii():
-        head, tail = (_sorted_json(half, ascii_only=True) for half in halves)
+        head, tail = (rawjson.dumps(half, ensure_ascii=True) for half in halves)
     script = _merged(head, rawjson.dumps({"history": history}, ensure_ascii=True), tail)
     number = v.record.version
     target = f"(window.SITEGEN_VERSIONS = window.SITEGEN_VERSIONS || {{}})[{json.dumps(v.ref)}]"
@@ -137,10 +137,6 @@ def version_files(
         Page(version_data_url(collection.ref, number), None, {}, data.encode("utf-8")),
         script_page(version_script_url(collection.ref, number), target, script),
     ]
-
-
-def _sorted_json(value: dict[str, Any], ascii_only: bool) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=ascii_only, separators=(",", ":"))
 
 
 def _merged(*objects: str) -> str:
