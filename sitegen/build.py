@@ -35,6 +35,7 @@ from sitegen.store.format import object_key
 from sitegen.store.listing import ListedBackend
 from sitegen.store.memo import Memo
 from sitegen.store.memo import cache_dir as memo_dir
+from sitegen.store.prewarm import prewarm
 from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, check_records, memo_schema
 from sitegen.verify import store_root_digest, verify_loaded
@@ -90,6 +91,8 @@ def _build(options: BuildOptions) -> BuildReport:
         with long_lived_objects():
             memo = store_memo(backend, local)
             with saved(memo):
+                if memo is not None and parallel:
+                    prewarm(backend, memo)
                 records = check_records(load_raw(backend, memo), memo)
                 if failing := errors_only(records.problems, options.strict):
                     raise SitegenError(sorted(failing))

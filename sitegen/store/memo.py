@@ -112,22 +112,39 @@ class Memo(MutableMapping[MemoKey, Any]):
             replaced = self._small_segments()
             kept = (k for old in replaced for k in self._keys[old] if k in self._entries)
             entries = {**{k: self._entries[k] for k in kept}, **self._new}
-        with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
-            name = f"seg-{os.getpid()}-{uuid.uuid4().hex[:12]}.pickle"
-            temp = folder / f".{name}"
-            items = list(entries.items())
-            with open(temp, "wb") as handle:  # in batches: small pickler memos, fewer loads
-                for start in range(0, len(items), BATCH):
-                    batch = items[start : start + BATCH]
-                    pickle.dump(batch, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, folder / name)
+        if write_segment(folder, entries) is not None:
             for old in replaced:
                 old.unlink(missing_ok=True)
+
+    def adopt(self, segment: Path) -> None:
+        """Take in a segment that a helper of this build wrote (see :mod:`sitegen.store.prewarm`):
+        its entries count as parsed and used by this build, and are not written again."""
+        found = _read_segment(segment)
+        self._segments.append(segment)
+        self._keys[segment] = list(found)
+        self._read += len(found)
+        self._entries.update(found)
+        self._used.update(found)
 
     def _small_segments(self) -> list[Path]:
         largest = max(self._keys, key=lambda segment: len(self._keys[segment]), default=None)
         return [segment for segment in self._segments if segment != largest]
+
+
+def write_segment(folder: Path, entries: dict[MemoKey, Any]) -> Path | None:
+    """A new segment holding ``entries`` (written aside, then renamed), or None if it could
+    not be written."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"seg-{os.getpid()}-{uuid.uuid4().hex[:12]}.pickle"
+        temp = folder / f".{name}"
+        items = list(entries.items())
+        with open(temp, "wb") as handle:  # in batches: small pickler memos, fewer loads
+            for start in range(0, len(items), BATCH):
+                pickle.dump(items[start : start + BATCH], handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, folder / name)
+        return folder / name
+    return None
 
 
 def prune_stores(keep: Path, most: int = MAX_STORES) -> None:

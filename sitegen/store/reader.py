@@ -7,6 +7,7 @@ checks their shape. Parse errors become problems with the file and line.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -88,17 +89,27 @@ def _read_artifacts(
 ) -> tuple[list[Raw], list[Raw]]:
     manifests: list[Raw] = []
     collections: list[Raw] = []
+    for kind, key in artifact_files(backend):
+        if kind == "collection":
+            collections.append(read_yaml(backend, key, problems))
+        else:
+            manifests.append(_read_manifest(backend, key, problems, memo))
+    return manifests, collections
+
+
+def artifact_files(backend: Backend) -> Iterator[tuple[str, str]]:
+    """``("collection", key)`` of each ``collection.yaml`` and ``("manifest", key)`` of each
+    version's manifest, in the store's order."""
     for type_ in backend.children(ARTIFACTS):
         for name in backend.children(f"{ARTIFACTS}/{type_}"):
             base = f"{ARTIFACTS}/{type_}/{name}"
             for entry in backend.children(base):
                 if entry == "collection.yaml":
-                    collections.append(read_yaml(backend, f"{base}/{entry}", problems))
+                    yield "collection", f"{base}/{entry}"
                 elif VERSION_RE.match(entry):
                     key = f"{base}/{entry}/manifest.json"
                     if backend.exists(key):
-                        manifests.append(_read_manifest(backend, key, problems, memo))
-    return manifests, collections
+                        yield "manifest", key
 
 
 def _read_manifest(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
@@ -119,8 +130,13 @@ def _read_runs(
         if backend.exists(run_key(run_id)):
             runs.append(read_json(backend, run_key(run_id), problems))
         if backend.exists(history_key(run_id)):
-            histories.append(_read_history(backend, history_key(run_id), problems, memo))
+            histories.append(read_history(backend, history_key(run_id), problems, memo))
     return runs, histories
+
+
+def history_files(backend: Backend) -> list[str]:
+    """The key of every run's history."""
+    return [history_key(r) for r in backend.children(RUNS) if backend.exists(history_key(r))]
 
 
 LOG_CHUNK = 1024  # events per memo entry: appending rewrites only the last chunk
@@ -154,7 +170,12 @@ def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list
     return events, problems
 
 
-def _read_history(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
+def read_history(
+    backend: Backend,
+    key: str,
+    problems: list[Problem],
+    memo: MutableMapping[MemoKey, Any] | None,
+) -> Raw:
     """A history's rows and the sha256 of its text (the text is not kept when memoized)."""
     if memo is None:
         return read_jsonl(backend, key, problems)

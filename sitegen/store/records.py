@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from sitegen.store.format import (
     plain_files,
     sha256_hex,
 )
-from sitegen.store.memo import Memo
+from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.reader import Raw, RawStore
 from sitegen.store.rows import PackedRows
 
@@ -206,7 +206,7 @@ def check_records(raw: RawStore, memo: Memo | None = None) -> Records:
         v for m in raw.manifests if (v := check_manifest(m, state, problems, memo)) is not None
     ]
     runs = [r for x in raw.runs if (r := check_run(x, state, problems)) is not None]
-    histories = {h.key.split("/")[1]: _checked_history(h, problems, memo) for h in raw.histories}
+    histories = {h.key.split("/")[1]: checked_history(h, problems, memo) for h in raw.histories}
     collections = {c.collection: c for x in raw.collections if (c := check_collection(x, problems))}
     check_lineage_refs(versions, runs, problems)
     check_cycles(runs, problems)
@@ -241,16 +241,7 @@ def check_manifest(
                 warning=True,
             )
         return None
-    memo_key = ("manifest", raw.key, raw.identity or ())
-    record: VersionRecord | None
-    found: tuple[Problem, ...]
-    if raw.memoized and memo is not None:  # the reader found it there
-        record, found = memo[memo_key]
-    else:
-        collected: list[Problem] = []
-        record, found = parse_manifest(raw, collected), tuple(collected)
-        if memo is not None and raw.identity is not None and record is not None:
-            memo[memo_key] = (record, found)
+    record, found = memoized_manifest(raw, memo)
     problems.extend(found)
     if record is not None and state.manifest_hashes.get((coll, version)) not in (
         None,
@@ -262,6 +253,22 @@ def check_manifest(
             hint="versions are immutable; restore the original manifest",
         )
     return record
+
+
+def memoized_manifest(
+    raw: Raw, memo: MutableMapping[MemoKey, Any] | None
+) -> tuple[VersionRecord | None, tuple[Problem, ...]]:
+    """:func:`parse_manifest` and its problems: from the memo when the reader found it there,
+    else parsed, and kept in the memo when it is a version read with its identity."""
+    memo_key = ("manifest", raw.key, raw.identity or ())
+    if raw.memoized and memo is not None:
+        known: tuple[VersionRecord | None, tuple[Problem, ...]] = memo[memo_key]
+        return known
+    collected: list[Problem] = []
+    record = parse_manifest(raw, collected)
+    if memo is not None and raw.identity is not None and record is not None:
+        memo[memo_key] = (record, tuple(collected))
+    return record, tuple(collected)
 
 
 def parse_manifest(raw: Raw, problems: list[Problem]) -> VersionRecord | None:
@@ -413,8 +420,8 @@ def _refs(c: _Checker, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(good))
 
 
-def _checked_history(
-    raw: Raw, problems: list[Problem], memo: Memo | None
+def checked_history(
+    raw: Raw, problems: list[Problem], memo: MutableMapping[MemoKey, Any] | None
 ) -> Sequence[Mapping[str, Any]]:
     """:func:`check_history`, skipped for a history file already found to be all good rows."""
     memo_key = ("history-ok", raw.key, raw.identity or ())

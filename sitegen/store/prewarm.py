@@ -1,0 +1,84 @@
+"""A cold build's parsing, shared with the second core.
+
+The first build of a store, or any build without its records memo (a CI runner that keeps
+no cache), parses every manifest and history: ~4 s of one core at 10,000 versions, while
+the other core waits. :func:`prewarm` splits what the memo lacks in two; a forked helper
+(:class:`~sitegen.background.Background`) parses one half while this process parses the
+other, and both halves go into the memo, where loading and checking then find them.
+
+The same functions do the parsing as when loading (the reader's and the checker's), so a
+prewarmed memo holds exactly what a build parsing on its own would have put there.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sitegen.background import Background
+from sitegen.store.backend import Backend
+from sitegen.store.memo import Memo, MemoKey, write_segment
+from sitegen.store.reader import artifact_files, history_files, read_history, read_json
+from sitegen.store.records import checked_history, memoized_manifest
+
+PARALLEL_FROM = 256  # files the memo lacks: fewer are parsed sooner than a helper is forked
+
+Todo = tuple[str, str]  # ("manifest" | "history", key)
+
+
+def prewarm(backend: Backend, memo: Memo) -> int:
+    """Parse the store into an empty memo on both cores; how many files that was (0: the
+    memo was not empty, or there were too few to be worth a helper).
+
+    Only an empty memo is filled this way: a warm one lacks a few files at most, and finding
+    which would cost a rebuild more than parsing them as it loads. The helper writes its
+    half as a memo segment of its own, which this process then reads: the entries are
+    pickled once, on the way to the disk, not also through a pipe.
+    """
+    if memo.folder is None or len(memo):
+        return 0
+    todo = missing(backend, memo)
+    if len(todo) < PARALLEL_FROM:
+        return 0
+    folder = memo.folder
+    helper = Background(partial(_parse_into_segment, backend, todo[1::2], folder))
+    try:
+        memo.update(parse_files(backend, todo[0::2]))
+        segment = helper.result()
+    finally:
+        helper.cancel()
+    if segment is None:  # the helper could not write: parse its half here
+        memo.update(parse_files(backend, todo[1::2]))
+    else:
+        memo.adopt(segment)
+    return len(todo)
+
+
+def _parse_into_segment(backend: Backend, todo: list[Todo], folder: Path) -> Path | None:
+    return write_segment(folder, parse_files(backend, todo))
+
+
+def missing(backend: Backend, memo: Memo) -> list[Todo]:
+    """The manifests and histories whose current file the memo has not parsed."""
+    todo: list[Todo] = []
+    for kind, key in artifact_files(backend):
+        if kind == "manifest" and ("manifest", key, backend.identity(key)) not in memo:
+            todo.append(("manifest", key))
+    for key in history_files(backend):
+        if ("history", key, backend.identity(key)) not in memo:
+            todo.append(("history", key))
+    return todo
+
+
+def parse_files(backend: Backend, todo: list[Todo]) -> dict[MemoKey, Any]:
+    """The memo entries of these files; files that do not parse get none (loading them
+    again reports their problems)."""
+    entries: dict[MemoKey, Any] = {}
+    for kind, key in todo:
+        if kind == "manifest":
+            raw = read_json(backend, key, [])._replace(identity=backend.identity(key))
+            memoized_manifest(raw, entries)
+        else:
+            checked_history(read_history(backend, key, [], entries), [], entries)
+    return entries
