@@ -145,9 +145,9 @@ def render_all(
 
     A rebuild sorts out what it can reuse in-process (at 10,000 versions, forking render
     workers and sending 40,000 rows back costs more than the keys they would compute),
-    while forked children check and render the site-wide pages, one group each (at 10k the
-    lineage exports alone take as long as that check); workers are forked only when enough
-    pages are left to render.
+    while one forked child checks and renders the site-wide pages (at 10k they take as long
+    as that check; one child for them all, because every child copies the pages of the
+    parent's memory it touches); workers are forked only when enough pages are left to render.
     """
     global _JOB, _ENV
     _JOB = _Job(planned, staging, previous, salt, theme_dir)
@@ -156,9 +156,11 @@ def render_all(
         if not previous.pages:
             return _render_planned(jobs)
         site_wide = [
-            Background(partial(_render_groups, [group]), nice=SITE_WIDE_NICE, fork=jobs > 1)
-            for group in planned
-            if group.site_wide
+            Background(
+                partial(_render_groups, [g for g in planned if g.site_wide]),
+                nice=SITE_WIDE_NICE,
+                fork=jobs > 1,
+            )
         ]
         try:
             rows, left = _reuse_pass([p for p in planned if not p.site_wide])

@@ -7,6 +7,7 @@ log sealed, and hashes references whose bytes are reachable locally.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -129,7 +130,9 @@ def memoized_fingerprint(backend: Backend, sha256: str, memo: Memo | None) -> st
     return found
 
 
-def check_sealed_runs(backend: Backend, records: Records) -> list[Problem]:
+def check_sealed_runs(
+    backend: Backend, records: Records, memo: Memo | None = None
+) -> list[Problem]:
     """A finished run's record must be the one whose sha256 the run.finished event holds."""
     sealed: dict[str, str] = {}
     for event in records.events:
@@ -137,14 +140,12 @@ def check_sealed_runs(backend: Backend, records: Records) -> list[Problem]:
             sealed[str(event.data.get("run_id"))] = event.data["record_sha256"]
     problems = []
     for run_id, expected in sorted(sealed.items()):
-        try:
-            actual = sha256_hex(backend.read(run_key(run_id)))
-        except FileNotFoundError:
+        actual = _run_sha256(backend, run_key(run_id), memo)
+        if actual is None:
             problems.append(
                 Problem(backend.display(run_key(run_id)), None, "finished run record is missing")
             )
-            continue
-        if actual != expected:
+        elif actual != expected:
             problems.append(
                 Problem(
                     backend.display(run_key(run_id)),
@@ -154,6 +155,20 @@ def check_sealed_runs(backend: Backend, records: Records) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _run_sha256(backend: Backend, key: str, memo: Memo | None) -> str | None:
+    """The sha256 of a run record's bytes: the memo has it when the file is unchanged since
+    it was parsed (see :func:`sitegen.store.records.memoized_run`)."""
+    if memo is not None:
+        with contextlib.suppress(OSError):
+            entry = memo.get(("run", key, backend.identity(key)))
+            if entry is not None:
+                return str(entry[2])
+    try:
+        return sha256_hex(backend.read(key))
+    except FileNotFoundError:
+        return None
 
 
 def verify(backend: Backend, progress: Callable[[str], None] | None = None) -> VerifyReport:
@@ -183,7 +198,7 @@ def verify_loaded(
             Problem(version.display, None, why, "restore the object from a backup") for why in found
         )
         integrity.append(VersionIntegrity(version.ref, not found, len(version.files), tuple(found)))
-    problems.extend(check_sealed_runs(backend, records))
+    problems.extend(check_sealed_runs(backend, records, memo))
     return VerifyReport(records, tuple(sorted(problems)), tuple(integrity), len(hashed))
 
 

@@ -18,6 +18,7 @@ import sitegen
 from sitegen import verify
 from sitegen.build import BuildOptions, build
 from sitegen.errors import SitegenError
+from sitegen.store.backend import LocalBackend
 from sitegen.store.format import object_key
 from tests.helpers import log_version, make_files, small_project
 from tests.sitecheck import tree_bytes
@@ -328,6 +329,27 @@ def test_memoized_object_hashes_do_not_hide_a_corrupted_object(
     assert calls == [sha]
     audit = (out / "audit/index.html").read_text()
     assert "Problems found." in audit and f"object {sha[:12]}… is corrupted" in audit
+
+
+def test_memoized_run_records_do_not_hide_an_edited_finished_run(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run records are parsed (and their sealed sha256 taken) once per file identity: an
+    unchanged run is not read again, and an edit with the old mtime is still seen."""
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    reads: list[str] = []
+    real = LocalBackend.read
+    monkeypatch.setattr(LocalBackend, "read", lambda b, key: reads.append(key) or real(b, key))
+    build(BuildOptions(store, out))
+    assert not [key for key in reads if key.endswith("run.json")]
+    forge(store / "runs/train1/run.json", b'"adam"', b'"adom"')
+    build(BuildOptions(store, out))
+    assert "runs/train1/run.json" in reads
+    audit = (out / "audit/index.html").read_text()
+    assert "Problems found." in audit and "run record was changed after the run finished" in audit
+    assert "adom" in (out / "runs/train1/index.html").read_text()
 
 
 def test_version_records_pickle_with_their_files_packed() -> None:

@@ -93,7 +93,7 @@ def _read_artifacts(
         if kind == "collection":
             collections.append(read_yaml(backend, key, problems))
         else:
-            manifests.append(_read_manifest(backend, key, problems, memo))
+            manifests.append(_read_record(backend, key, problems, memo, "manifest"))
     return manifests, collections
 
 
@@ -112,11 +112,14 @@ def artifact_files(backend: Backend) -> Iterator[tuple[str, str]]:
                         yield "manifest", key
 
 
-def _read_manifest(backend: Backend, key: str, problems: list[Problem], memo: Memo | None) -> Raw:
+def _read_record(
+    backend: Backend, key: str, problems: list[Problem], memo: Memo | None, kind: str
+) -> Raw:
+    """A manifest or run record; not read at all when the memo has checked it already."""
     if memo is None:
         return read_json(backend, key, problems)
     identity = backend.identity(key)
-    if ("manifest", key, identity) in memo:
+    if (kind, key, identity) in memo:
         return Raw(key, backend.display(key), "", None, identity, memoized=True)
     return read_json(backend, key, problems)._replace(identity=identity)
 
@@ -128,7 +131,7 @@ def _read_runs(
     histories: list[Raw] = []
     for run_id in backend.children(RUNS):
         if backend.exists(run_key(run_id)):
-            runs.append(read_json(backend, run_key(run_id), problems))
+            runs.append(_read_record(backend, run_key(run_id), problems, memo, "run"))
         if backend.exists(history_key(run_id)):
             histories.append(read_history(backend, history_key(run_id), problems, memo))
     return runs, histories

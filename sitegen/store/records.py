@@ -98,6 +98,7 @@ def memo_schema() -> str:
     """What memoized records look like; part of the memo's folder name."""
     fields = [f.name for f in dataclasses.fields(VersionRecord)]
     fields += ["packed", "with_bytes", "total_size", "has_references"]
+    fields += [f.name for f in dataclasses.fields(RunRecord)]
     shape = fields + list(FileEntry._fields)
     return "-" + sha256_hex(repr(shape).encode())[:8]
 
@@ -205,7 +206,7 @@ def check_records(raw: RawStore, memo: Memo | None = None) -> Records:
     versions = [
         v for m in raw.manifests if (v := check_manifest(m, state, problems, memo)) is not None
     ]
-    runs = [r for x in raw.runs if (r := check_run(x, state, problems)) is not None]
+    runs = [r for x in raw.runs if (r := check_run(x, state, problems, memo)) is not None]
     histories = {h.key.split("/")[1]: checked_history(h, problems, memo) for h in raw.histories}
     collections = {c.collection: c for x in raw.collections if (c := check_collection(x, problems))}
     check_lineage_refs(versions, runs, problems)
@@ -366,7 +367,41 @@ def _file_entry_problem(path: Any, entry: Any) -> str | None:
     return why
 
 
-def check_run(raw: Raw, state: LogState, problems: list[Problem]) -> RunRecord | None:
+def check_run(
+    raw: Raw, state: LogState, problems: list[Problem], memo: Memo | None = None
+) -> RunRecord | None:
+    """A well-formed run record, with the status the event log gives it."""
+    record, found, _ = memoized_run(raw, memo)
+    problems.extend(found)
+    if record is None:
+        return None
+    finished = state.runs_finished.get(record.id)
+    status = record.status
+    if finished is None and status == "running" and record.id in state.runs_started:
+        status = "crashed"
+    status = finished or status
+    return record if status == record.status else dataclasses.replace(record, status=status)
+
+
+def memoized_run(
+    raw: Raw, memo: MutableMapping[MemoKey, Any] | None
+) -> tuple[RunRecord | None, tuple[Problem, ...], str]:
+    """:func:`parse_run`, its problems and the sha256 of the file (which the log seals when
+    the run finishes), memoized like :func:`memoized_manifest`."""
+    memo_key = ("run", raw.key, raw.identity or ())
+    if raw.memoized and memo is not None:
+        known: tuple[RunRecord | None, tuple[Problem, ...], str] = memo[memo_key]
+        return known
+    collected: list[Problem] = []
+    record = parse_run(raw, collected)
+    entry = (record, tuple(collected), sha256_hex(raw.text.encode("utf-8")))
+    if memo is not None and raw.identity is not None and record is not None:
+        memo[memo_key] = entry
+    return entry
+
+
+def parse_run(raw: Raw, problems: list[Problem]) -> RunRecord | None:
+    """Everything about one run record that needs no other file (its status as written)."""
     c = _Checker(raw, problems)
     data = raw.data
     if data is None:
@@ -381,9 +416,6 @@ def check_run(raw: Raw, state: LogState, problems: list[Problem]) -> RunRecord |
     status = c.get(data, "status", str, "running", "a string")
     if status not in RUN_STATUSES:
         c.fail(f"'status' {status!r} is not one of {sorted(RUN_STATUSES)}", "status")
-    finished = state.runs_finished.get(run_id)
-    if finished is None and status == "running":
-        status = "crashed" if run_id in state.runs_started else status
     summary = c.get(data, "summary", dict, {}, "an object")
     for key, value in summary.items():
         if isinstance(value, float) and not math.isfinite(value):
@@ -392,7 +424,7 @@ def check_run(raw: Raw, state: LogState, problems: list[Problem]) -> RunRecord |
         run_id,
         str(c.get(data, "name", str, run_id, "a string")),
         str(c.get(data, "job_type", str, "", "a string")),
-        finished or status,
+        status,
         str(c.get(data, "started_at", str, "", "a timestamp string")),
         c.get(data, "finished_at", (str, type(None)), None, "a timestamp string or null"),
         c.get(data, "config", dict, {}, "an object"),
