@@ -263,31 +263,37 @@ def test_a_memo_mostly_stale_is_compacted(tmp_path: Path) -> None:
     assert list(folder.glob("seg-*.pickle")) == [segment]
 
 
-def test_memo_segments_piling_up_merge_without_rewriting_the_big_one(tmp_path: Path) -> None:
+def test_memo_segments_piling_up_merge_without_rewriting_the_big_ones(tmp_path: Path) -> None:
     """Each build adds a small segment; past MAX_SEGMENTS the small ones are merged, and the
-    first, big one (100 MB at 10,000 versions) is left as it was written."""
-    from sitegen.store.memo import MAX_SEGMENTS, Memo
+    two big ones of a first build (the helper's half and the build's, 65 MB each at 10,000
+    versions) are left as they were written."""
+    from sitegen.store.memo import MAX_SEGMENTS, Memo, write_segment
 
     folder = tmp_path / "memo"
     first = Memo(folder)
+    helper = write_segment(folder, {("manifest", f"h{i}", (1,)): f"h{i}" for i in range(40)})
+    assert helper is not None
+    first.adopt(helper)
     for i in range(50):
         first[("manifest", f"m{i}", (1,))] = f"m{i}"
     first.save()
-    big = next(folder.glob("seg-*.pickle"))
-    written = big.stat()
+    bigs = {path: path.stat() for path in folder.glob("seg-*.pickle")}
+    assert len(bigs) == 2
     for build_no in range(2 * MAX_SEGMENTS):
         memo = Memo(folder)
         for i in range(50):
             assert memo[("manifest", f"m{i}", (1,))] == f"m{i}"
+            assert i >= 40 or memo[("manifest", f"h{i}", (1,))] == f"h{i}"
         for j in range(build_no):
             assert memo[("manifest", f"new{j}", (1,))] == f"new{j}"
         memo[("manifest", f"new{build_no}", (1,))] = f"new{build_no}"
         memo.save()
         segments = list(folder.glob("seg-*.pickle"))
         assert len(segments) <= MAX_SEGMENTS
-        assert big in segments and big.stat().st_ino == written.st_ino
-        assert big.stat().st_mtime_ns == written.st_mtime_ns
-    assert len(Memo(folder)) == 50 + 2 * MAX_SEGMENTS
+        for big, written in bigs.items():
+            assert big in segments and big.stat().st_ino == written.st_ino
+            assert big.stat().st_mtime_ns == written.st_mtime_ns
+    assert len(Memo(folder)) == 40 + 50 + 2 * MAX_SEGMENTS
 
 
 def test_an_unreadable_memo_segment_is_compacted_away(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from user space), so a stale entry is never served, only left unused.
 Entries are pickled in segments under ``$SITEGEN_RECORDS_CACHE``, else
 ``$XDG_CACHE_HOME/sitegen/records`` (``~/.cache/…``), one folder per store: a build writes
 one small segment with what it parsed; when segments pile up it merges the small ones (the
-big first one stays as written), and it rewrites a single compact segment when a quarter
-of what it read was stale or when a segment was unreadable; only the 8 stores built most
-recently are kept. The cache is only an optimisation:
-unreadable segments are ignored, writes are atomic, ``SITEGEN_RECORDS_CACHE=off`` switches
-it off, and ``sitegen verify`` never uses it.
+big ones a first build wrote stay as written), and it rewrites a single compact segment
+when a quarter of what it read was stale or when a segment was unreadable; only the 8
+stores built most recently are kept. The cache is only an optimisation: unreadable
+segments are ignored, writes are atomic, ``SITEGEN_RECORDS_CACHE=off`` switches it off,
+and ``sitegen verify`` never uses it.
 """
 
 from __future__ import annotations
@@ -127,8 +127,10 @@ class Memo(MutableMapping[MemoKey, Any]):
         self._used.update(found)
 
     def _small_segments(self) -> list[Path]:
-        largest = max(self._keys, key=lambda segment: len(self._keys[segment]), default=None)
-        return [segment for segment in self._segments if segment != largest]
+        """All but the two largest segments: a first build writes one or two big ones (the
+        second from its parsing helper, see :mod:`sitegen.store.prewarm`)."""
+        kept = sorted(self._keys, key=lambda segment: len(self._keys[segment]))[-2:]
+        return [segment for segment in self._segments if segment not in kept]
 
 
 def write_segment(folder: Path, entries: dict[MemoKey, Any]) -> Path | None:
