@@ -10,16 +10,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sitegen.errors import Problem
 from sitegen.store.backend import Backend
 from sitegen.store.files import FileEntry, is_file_uri
 from sitegen.store.format import object_key, run_key, sha256_hex
-from sitegen.store.memo import Memo
+from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, VersionRecord, check_records
 
@@ -106,7 +107,9 @@ def object_fingerprint(backend: Backend, sha256: str) -> str | None:
     return f"{sha256_hex(data)}:{len(data)}"
 
 
-def memoized_fingerprint(backend: Backend, sha256: str, memo: Memo | None) -> str | None:
+def memoized_fingerprint(
+    backend: Backend, sha256: str, memo: MutableMapping[MemoKey, Any] | None
+) -> str | None:
     """:func:`object_fingerprint`, hashed again only when the object's file changed.
 
     Builds re-hashing every stored object would read the whole store each time (gigabytes of

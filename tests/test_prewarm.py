@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import verify
 from sitegen.build import BuildOptions, build
 from sitegen.store import open_backend, prewarm
 from sitegen.store.memo import Memo
@@ -45,7 +46,9 @@ def shape(records: Records) -> tuple[object, ...]:
     return versions, records.runs, histories, records.problems, records.history_sha256
 
 
-def test_prewarmed_records_equal_records_parsed_on_one_core(store: Path, tmp_path: Path) -> None:
+def test_prewarmed_records_equal_records_parsed_on_one_core(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     damage(store)
     backend = open_backend(store, snapshot=True)
     memo = Memo(tmp_path / "records")
@@ -55,6 +58,14 @@ def test_prewarmed_records_equal_records_parsed_on_one_core(store: Path, tmp_pat
     warmed = check_records(load_raw(backend, memo), memo)
     plain = check_records(load_raw(backend))
     assert shape(warmed) == shape(plain)
+    hashed: list[str] = []
+    real = verify.object_fingerprint
+    monkeypatch.setattr(
+        verify, "object_fingerprint", lambda b, sha: hashed.append(sha) or real(b, sha)
+    )
+    checked = verify.verify_loaded(backend, warmed, memo=memo)
+    assert hashed == [], "the stored objects were hashed while prewarming"
+    assert checked.versions == verify.verify_loaded(backend, plain).versions
     messages = [(p.path.rsplit("/", 2)[-1], p.line, p.message[:18]) for p in plain.problems]
     assert ("history.jsonl", 6, "invalid JSON line:") in messages
     assert ("manifest.json", 2, "invalid JSON: Expe") in messages
