@@ -90,7 +90,7 @@ def _build(options: BuildOptions) -> BuildReport:
         backend = open_backend(options.store, snapshot=True, walk=parallel)
         with long_lived_objects():
             memo = store_memo(backend, local)
-            with saved(memo):
+            with saved(memo, stack if parallel else None):
                 if memo is not None and parallel:
                     prewarm(backend, memo)
                 records = check_records(load_raw(backend, memo), memo)
@@ -191,13 +191,28 @@ def store_memo(backend: object, local: Path | None) -> Memo | None:
 
 
 @contextlib.contextmanager
-def saved(memo: Memo | None) -> Iterator[None]:
-    """Keep what was parsed and hashed even when the build then fails (a bad store)."""
+def saved(memo: Memo | None, apart: contextlib.ExitStack | None = None) -> Iterator[None]:
+    """Keep what was parsed and hashed even when the build then fails (a bad store).
+
+    With ``apart`` (a build using several processes), a memo with much to write (a first
+    build's: ~1 s at 10,000 versions) is written by a forked helper while the build plans
+    and renders; ``apart`` waits for it when the build ends, whatever happens.
+    """
     try:
         yield
-    finally:
+    except BaseException:
         if memo is not None:
             memo.save()
+        raise
+    if memo is None:
+        return
+    if apart is None or memo.new_count < SAVE_APART_FROM:
+        memo.save()
+    else:
+        apart.callback(Background(memo.save).result)
+
+
+SAVE_APART_FROM = 5000  # new memo entries; fewer are written in less than a fork costs
 
 
 @contextlib.contextmanager

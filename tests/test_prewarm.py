@@ -113,3 +113,18 @@ def test_a_prewarmed_cold_build_equals_a_build_without_memo(
     monkeypatch.setenv("SITEGEN_RECORDS_CACHE", "off")
     build(BuildOptions(store, tmp_path / "plain", jobs=2))
     assert tree_bytes(tmp_path / "warmed") == tree_bytes(tmp_path / "plain")
+
+
+def test_a_big_memo_is_written_by_a_helper_and_ready_when_the_build_returns(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sitegen.build as build_module
+
+    monkeypatch.setattr(build_module, "SAVE_APART_FROM", 1)
+    monkeypatch.setattr(prewarm, "PARALLEL_FROM", 10_000)  # the build parses on its own
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    build(BuildOptions(store, tmp_path / "site", jobs=2))
+    (segment,) = (tmp_path / "records").rglob("seg-*.pickle")
+    assert segment.name.split("-")[1] != str(os.getpid()), "written by a helper"
+    backend = open_backend(store, snapshot=True)
+    assert prewarm.missing(backend, Memo(segment.parent)) == []

@@ -80,6 +80,11 @@ class Memo(MutableMapping[MemoKey, Any]):
         self._new[key] = value
         self._used.add(key)
 
+    @property
+    def new_count(self) -> int:
+        """How many entries this build has added (what :meth:`save` will write)."""
+        return len(self._new)
+
     def __delitem__(self, key: MemoKey) -> None:
         del self._entries[key]
 
