@@ -10,11 +10,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
 
-from sitegen import cells, statcache
+from sitegen import cell_rows, cells, statcache
 from sitegen.cachedir import user_cache
 from sitegen.errors import Problem, SitegenError
 from sitegen.filters import filesize, fmtnum, short, timefmt, tojson_script
@@ -73,8 +74,20 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
     env.filters.update(
         tojson_script=tojson_script, filesize=filesize, fmtnum=fmtnum, timefmt=timefmt, short=short
     )
-    env.globals["h"] = cells
+    env.globals["h"] = HELPERS
     return env
+
+
+HELPERS = SimpleNamespace(
+    **{
+        name: value
+        for module in (cells, cell_rows)
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+    }
+)
+"""``h`` in templates: the cells of :mod:`sitegen.cells` and the rows of
+:mod:`sitegen.cell_rows`."""
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

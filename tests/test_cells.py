@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from markupsafe import escape
 
-from sitegen import cells
+from sitegen import cell_rows, cells
 from sitegen.filters import fmtnum, tojson_script
 from sitegen.rawjson import compact_chart, raw_numbers
 
@@ -48,14 +48,14 @@ def metric_row(name: str) -> dict[str, object]:
         lambda: cells.version_link({"label": XSS, "href": XSS}),
         lambda: cells.run_link({"id": XSS, "name": XSS + "!", "href": XSS}),
         lambda: cells.status_badge(XSS),
-        lambda: cells.curve_rows([{"version": XSS, "step": XSS, "value": XSS}]),
-        lambda: cells.step_rows([{"step": XSS, "value": XSS}]),
+        lambda: cell_rows.curve_rows([{"version": XSS, "step": XSS, "value": XSS}]),
+        lambda: cell_rows.step_rows([{"step": XSS, "value": XSS}]),
         lambda: cells.metric_cell(XSS, XSS),
-        lambda: cells.keyed_rows([{"key": XSS, "differs": True, "cells": []}]),
+        lambda: cell_rows.keyed_rows([{"key": XSS, "differs": True, "cells": []}]),
         lambda: cells.path_items([XSS]),
-        lambda: cells.metric_rows([metric_row(XSS)], 0),
-        lambda: cells.file_change_rows({**NO_CHANGES, "added": [added(XSS)]}, True),
-        lambda: cells.file_change_rows({**NO_CHANGES, "renamed": [renamed(XSS)]}, True),
+        lambda: cell_rows.metric_rows([metric_row(XSS)], 0),
+        lambda: cell_rows.file_change_rows({**NO_CHANGES, "added": [added(XSS)]}, True),
+        lambda: cell_rows.file_change_rows({**NO_CHANGES, "renamed": [renamed(XSS)]}, True),
     ],
 )
 def test_store_strings_are_escaped(markup: object) -> None:
@@ -112,7 +112,7 @@ def test_numbers_sort_by_their_exact_value_and_booleans_do_not_sort() -> None:
     assert cells.sort_value(0.1) == ' data-value="0.1"'
     assert cells.sort_value(7) == ' data-value="7"'
     assert cells.sort_value(True) == ' data-value=""'
-    assert cells.curve_rows([{"version": "v1", "step": 3, "value": 2.0}]) == (
+    assert cell_rows.curve_rows([{"version": "v1", "step": 3, "value": 2.0}]) == (
         '<tr><td>v1</td><td class="num">3</td><td class="num">2</td></tr>\n'
     )
 
@@ -128,15 +128,15 @@ def test_changed_files_rows_carry_state_sizes_and_diff_links() -> None:
         "ref": None,
     }
     fc = {**NO_CHANGES, "added": [added("a", "s3://b/a")], "modified": [modified]}
-    html = cells.file_change_rows(fc, diff_links=True)
+    html = cell_rows.file_change_rows(fc, diff_links=True)
     assert html.count("<tr ") == 2
     assert '<tr class="state-added" data-key="a">' in html and "chip-ref" in html
     assert "+1.5 KB" in html and "\u22122.0 KB" in html and 'href="#diff-1"' in html
-    assert "diff-link" not in cells.file_change_rows(fc, diff_links=False)
+    assert "diff-link" not in cell_rows.file_change_rows(fc, diff_links=False)
 
 
 def test_metric_rows_mark_the_best_and_the_deltas_against_the_baseline() -> None:
-    html = cells.metric_rows([metric_row("acc")], base=0)
+    html = cell_rows.metric_rows([metric_row("acc")], base=0)
     assert 'class="cell num metric state-base"' in html
     assert 'state-better is-best" data-state="better" data-best="true"' in html
     assert "(+50.00%)" in html and '<span class="gone">missing</span>' in html
@@ -228,8 +228,8 @@ def test_lineage_edge_rows_equal_the_template_loop_they_replace(text: str) -> No
             "relation": text,
         },
     ]
-    assert cells.edge_rows(edges) == jinja_rows(OLD_EDGE_LOOP, edges=edges)
-    assert "<script>" not in cells.edge_rows(edges)
+    assert cell_rows.edge_rows(edges) == jinja_rows(OLD_EDGE_LOOP, edges=edges)
+    assert "<script>" not in cell_rows.edge_rows(edges)
 
 
 @pytest.mark.parametrize("text", TRICKY)
@@ -243,7 +243,7 @@ def test_key_value_rows_equal_the_template_loop_they_replace(text: str) -> None:
 <tr><th scope="row" class="key">{{ h.dotted_key(row.key) }}</th><td class="value">{{ row.value }}</td></tr>
 {% endfor %}
 """
-    assert cells.kv_rows(rows) == jinja_rows(old, rows=rows)
+    assert cell_rows.kv_rows(rows) == jinja_rows(old, rows=rows)
 
 
 def test_curve_rows_render_each_version_line_in_order() -> None:
@@ -252,7 +252,7 @@ def test_curve_rows_render_each_version_line_in_order() -> None:
         {"version": "v1", "step": 1, "value": 0.25},
         {"version": "v2", "step": 0, "value": 2.0},
     ]
-    html = str(cells.curve_rows(rows))
+    html = str(cell_rows.curve_rows(rows))
     assert html.count("<tr>") == 3
     assert html.index(">v1<") < html.index(">0.25<") < html.index(">v2<")
     assert '<td class="num">2</td>' in html
