@@ -34,8 +34,6 @@ from sitegen.cells import (
 from sitegen.filters import filesize
 
 KEY_REMOVED = '<span class="gone">removed</span>'
-
-
 KEY_EMPTY = '<span class="muted">(empty)</span>'
 
 
@@ -113,11 +111,7 @@ def file_rows(files: Any) -> Markup:
 
 
 MINUS = "\u2212"
-
-
 ARROW_TO = '<span aria-hidden="true">→</span><span class="visually-hidden"> to </span>'
-
-
 REFERENCE_CHIP = ' <span class="chip chip-ref">reference</span>'
 
 
@@ -255,11 +249,7 @@ def edge_rows(edges: Any) -> Markup:
 
 
 BROKEN_ROW = ' class="lg-broken-row"'
-
-
 BROKEN_BADGE = '<span class="badge badge-broken"><span aria-hidden="true">⚠ </span>broken</span>'
-
-
 EDGE_OK = '<span class="muted">ok</span>'
 
 
