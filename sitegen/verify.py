@@ -22,7 +22,7 @@ from sitegen.store.files import FileEntry, is_file_uri
 from sitegen.store.format import object_key, run_key, sha256_hex
 from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.reader import load_raw
-from sitegen.store.records import Records, VersionRecord, check_records
+from sitegen.store.records import Records, RunParse, VersionRecord, check_records
 
 CHUNK = 1 << 20
 
@@ -165,9 +165,9 @@ def _run_sha256(backend: Backend, key: str, memo: Memo | None) -> str | None:
     it was parsed (see :func:`sitegen.store.records.memoized_run`)."""
     if memo is not None:
         with contextlib.suppress(OSError):
-            entry = memo.get(("run", key, backend.identity(key)))
-            if entry is not None:
-                return str(entry[2])
+            parsed: RunParse | None = memo.get(("run", key, backend.identity(key)))
+            if parsed is not None:
+                return parsed.sha256
     try:
         return sha256_hex(backend.read(key))
     except FileNotFoundError:

@@ -10,9 +10,9 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from sitegen.errors import Problem
 from sitegen.store.consistency import check_cycles, check_lineage_refs, check_log_against_files
@@ -98,7 +98,7 @@ def memo_schema() -> str:
     """What memoized records look like; part of the memo's folder name."""
     fields = [f.name for f in dataclasses.fields(VersionRecord)]
     fields += ["packed", "with_bytes", "total_size", "has_references"]
-    fields += [f.name for f in dataclasses.fields(RunRecord)]
+    fields += [f.name for f in dataclasses.fields(RunRecord)] + list(RunParse._fields)
     shape = fields + list(FileEntry._fields)
     return "-" + sha256_hex(repr(shape).encode())[:8]
 
@@ -259,17 +259,33 @@ def check_manifest(
 def memoized_manifest(
     raw: Raw, memo: MutableMapping[MemoKey, Any] | None
 ) -> tuple[VersionRecord | None, tuple[Problem, ...]]:
-    """:func:`parse_manifest` and its problems: from the memo when the reader found it there,
-    else parsed, and kept in the memo when it is a version read with its identity."""
-    memo_key = ("manifest", raw.key, raw.identity or ())
+    """:func:`parse_manifest` and its problems, memoized (see :func:`_memoized`)."""
+    return _memoized("manifest", raw, memo, _manifest_entry)
+
+
+def _manifest_entry(raw: Raw) -> tuple[VersionRecord | None, tuple[Problem, ...]]:
+    problems: list[Problem] = []
+    record = parse_manifest(raw, problems)
+    return record, tuple(problems)
+
+
+Entry = TypeVar("Entry", bound=tuple[Any, ...])
+
+
+def _memoized(
+    kind: str, raw: Raw, memo: MutableMapping[MemoKey, Any] | None, parse: Callable[[Raw], Entry]
+) -> Entry:
+    """A record file parsed on its own, ``(record, problems, …)``: from the memo when the
+    reader found it there, else parsed, and kept in the memo when it is a record read with
+    its identity."""
+    memo_key = (kind, raw.key, raw.identity or ())
     if raw.memoized and memo is not None:
-        known: tuple[VersionRecord | None, tuple[Problem, ...]] = memo[memo_key]
+        known: Entry = memo[memo_key]
         return known
-    collected: list[Problem] = []
-    record = parse_manifest(raw, collected)
-    if memo is not None and raw.identity is not None and record is not None:
-        memo[memo_key] = (record, tuple(collected))
-    return record, tuple(collected)
+    entry = parse(raw)
+    if memo is not None and raw.identity is not None and entry[0] is not None:
+        memo[memo_key] = entry
+    return entry
 
 
 def parse_manifest(raw: Raw, problems: list[Problem]) -> VersionRecord | None:
@@ -371,8 +387,9 @@ def check_run(
     raw: Raw, state: LogState, problems: list[Problem], memo: Memo | None = None
 ) -> RunRecord | None:
     """A well-formed run record, with the status the event log gives it."""
-    record, found, _ = memoized_run(raw, memo)
-    problems.extend(found)
+    parsed = memoized_run(raw, memo)
+    problems.extend(parsed.problems)
+    record = parsed.record
     if record is None:
         return None
     finished = state.runs_finished.get(record.id)
@@ -383,21 +400,24 @@ def check_run(
     return record if status == record.status else dataclasses.replace(record, status=status)
 
 
-def memoized_run(
-    raw: Raw, memo: MutableMapping[MemoKey, Any] | None
-) -> tuple[RunRecord | None, tuple[Problem, ...], str]:
-    """:func:`parse_run`, its problems and the sha256 of the file (which the log seals when
-    the run finishes), memoized like :func:`memoized_manifest`."""
-    memo_key = ("run", raw.key, raw.identity or ())
-    if raw.memoized and memo is not None:
-        known: tuple[RunRecord | None, tuple[Problem, ...], str] = memo[memo_key]
-        return known
-    collected: list[Problem] = []
-    record = parse_run(raw, collected)
-    entry = (record, tuple(collected), sha256_hex(raw.text.encode("utf-8")))
-    if memo is not None and raw.identity is not None and record is not None:
-        memo[memo_key] = entry
-    return entry
+class RunParse(NamedTuple):
+    """A run record file parsed on its own, as the memo keeps it."""
+
+    record: RunRecord | None
+    problems: tuple[Problem, ...]
+    sha256: str  # of the file, which the log seals when the run finishes
+
+
+def memoized_run(raw: Raw, memo: MutableMapping[MemoKey, Any] | None) -> RunParse:
+    """:func:`parse_run` with its problems and the file's sha256, memoized (see
+    :func:`_memoized`)."""
+    return _memoized("run", raw, memo, _run_entry)
+
+
+def _run_entry(raw: Raw) -> RunParse:
+    problems: list[Problem] = []
+    record = parse_run(raw, problems)
+    return RunParse(record, tuple(problems), sha256_hex(raw.text.encode("utf-8")))
 
 
 def parse_run(raw: Raw, problems: list[Problem]) -> RunRecord | None:
