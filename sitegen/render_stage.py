@@ -155,21 +155,18 @@ def render_all(
     try:
         if not previous.pages:
             return _render_planned(jobs)
-        site_wide = [
-            Background(
-                partial(_render_groups, [g for g in planned if g.site_wide]),
-                nice=SITE_WIDE_NICE,
-                fork=jobs > 1,
-            )
-        ]
+        site_wide = Background(
+            partial(_render_groups, [g for g in planned if g.site_wide]),
+            nice=SITE_WIDE_NICE,
+            fork=jobs > 1,
+        )
         try:
             rows, left = _reuse_pass([p for p in planned if not p.site_wide])
             _JOB = dataclasses.replace(_JOB, planned=left)
             rows += _render_planned(jobs)
-            return [row for child in site_wide for row in child.result()] + rows
+            return site_wide.result() + rows
         finally:
-            for child in site_wide:
-                child.cancel()
+            site_wide.cancel()
     finally:
         _JOB, _ENV = None, None
 
