@@ -386,6 +386,31 @@ def test_version_records_pickle_with_their_files_packed() -> None:
     assert copy.files[1].ref == "file:///w", "the unredacted record keeps its URI"
 
 
+def test_memo_segments_map_their_blobs_instead_of_copying_them(tmp_path: Path) -> None:
+    """Packed files and history rows stay in the segment's memory map until a page unpacks
+    them; a segment cut short is ignored whole, like any damaged one."""
+    from sitegen.store.files import FileEntry
+    from sitegen.store.memo import Memo
+    from sitegen.store.records import VersionRecord
+    from sitegen.store.rows import PackedRows
+
+    files = (FileEntry("a.csv", "0" * 64, 3), FileEntry("b.csv", "1" * 64, 5))
+    record = VersionRecord("dataset", "d", 1, "d" * 64, "t", None, "", {}, files, None, "", "")
+    rows = PackedRows.of(({"_step": 0, "loss": 1.5}, {"_step": 1, "loss": 0.5}))
+    folder = tmp_path / "memo"
+    memo = Memo(folder)
+    memo[("manifest", "m", (1,))] = record
+    memo[("history", "h", (1,))] = rows
+    memo.save()
+    loaded = Memo(folder)
+    copy, history = loaded[("manifest", "m", (1,))], loaded[("history", "h", (1,))]
+    assert isinstance(copy.files.blob, memoryview) and isinstance(history._blob, memoryview)
+    assert tuple(copy.files) == files and tuple(history) == tuple(rows)
+    (segment,) = folder.glob("seg-*.pickle")
+    segment.write_bytes(segment.read_bytes()[:-10])
+    assert len(Memo(folder)) == 0
+
+
 def test_memoized_histories_are_packed_and_still_redacted() -> None:
     import pickle
 

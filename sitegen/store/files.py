@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from typing import Any, NamedTuple
 
-from sitegen.store.packed import Packed
+from sitegen.store.packed import Blob, Packed
 
 HIDDEN_URI = "withheld://reference"
 
@@ -42,14 +42,14 @@ def is_file_uri(uri: str) -> bool:
     return uri[:5].lower() == "file:"
 
 
-def pack(files: Sequence[FileEntry]) -> bytes:
+def pack(files: Sequence[FileEntry]) -> Blob:
     """The entries as one pickled flat tuple (a packed sequence keeps its blob)."""
     if isinstance(files, PackedFiles) and not files.hides_uris:
         return files.blob
     return pickle.dumps(tuple(chain.from_iterable(files)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def unpack(blob: bytes, hide_uris: bool = False) -> tuple[FileEntry, ...]:
+def unpack(blob: Blob, hide_uris: bool = False) -> tuple[FileEntry, ...]:
     """Entries from :func:`pack`; ValueError when the blob does not hold whole entries."""
     flat = pickle.loads(blob)
     if not isinstance(flat, tuple) or len(flat) % WIDTH:
@@ -66,7 +66,7 @@ class PackedFiles(Packed[FileEntry]):
 
     __slots__ = ("blob", "hides_uris")
 
-    def __init__(self, blob: bytes, length: int, hides_uris: bool = False) -> None:
+    def __init__(self, blob: Blob, length: int, hides_uris: bool = False) -> None:
         super().__init__(length)
         self.blob = blob
         self.hides_uris = hides_uris

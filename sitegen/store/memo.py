@@ -20,21 +20,25 @@ and ``sitegen verify`` never uses it.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import pickle
 import shutil
+import struct
 import uuid
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sitegen.cachedir import path_key, user_cache
 
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
 MAX_STORES = 8
-FORMAT = 6  # bump when cached values (or how segments hold them) change shape
+FORMAT = 7  # bump when cached values (or how segments hold them) change shape
 BATCH = 64  # entries per pickle: one load per entry cost a quarter of the memo's load time
+BATCH_HEADER = struct.Struct("<QI")  # the batch's pickle length, its count of blobs
+BLOB_LENGTH = struct.Struct("<Q")
 
 MemoKey = tuple[str, str, tuple[int, ...]]
 
@@ -148,10 +152,22 @@ def write_segment(folder: Path, entries: dict[MemoKey, Any]) -> Path | None:
         items = list(entries.items())
         with open(temp, "wb") as handle:  # in batches: small pickler memos, fewer loads
             for start in range(0, len(items), BATCH):
-                pickle.dump(items[start : start + BATCH], handle, protocol=pickle.HIGHEST_PROTOCOL)
+                _write_batch(handle, items[start : start + BATCH])
         os.replace(temp, folder / name)
         return folder / name
     return None
+
+
+def _write_batch(handle: BinaryIO, batch: list[tuple[MemoKey, Any]]) -> None:
+    """A header, the pickle, then the blobs it holds out of band (``pickle.PickleBuffer``:
+    packed files and history rows), which a load maps instead of copying."""
+    blobs: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(batch, protocol=5, buffer_callback=blobs.append)
+    raw = [blob.raw() for blob in blobs]
+    handle.write(BATCH_HEADER.pack(len(data), len(raw)))
+    handle.writelines(BLOB_LENGTH.pack(r.nbytes) for r in raw)
+    handle.write(data)
+    handle.writelines(raw)
 
 
 def prune_stores(keep: Path, most: int = MAX_STORES) -> None:
@@ -179,10 +195,26 @@ def _segments_oldest_first(folder: Path | None) -> list[Path]:
 
 
 def _read_segment(path: Path) -> dict[MemoKey, Any]:
+    """The entries of a segment, its blobs left in the file's memory map: a rebuild unpacks
+    the few it renders (a segment is never rewritten in place, only replaced or removed,
+    which leaves a map valid)."""
     entries: dict[MemoKey, Any] = {}
     with open(path, "rb") as handle:
-        while True:
-            try:
-                entries.update(pickle.load(handle))
-            except EOFError:
-                return entries
+        if os.fstat(handle.fileno()).st_size == 0:
+            return entries
+        view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+    at = 0
+    while at < len(view):
+        size, count = BATCH_HEADER.unpack_from(view, at)
+        at += BATCH_HEADER.size
+        lengths = [BLOB_LENGTH.unpack_from(view, at + 8 * i)[0] for i in range(count)]
+        at += BLOB_LENGTH.size * count
+        blobs, end = [], at + size
+        for length in lengths:
+            blobs.append(view[end : end + length])
+            end += length
+        if end > len(view):
+            raise ValueError(f"{path}: truncated segment")
+        entries.update(pickle.loads(view[at : at + size], buffers=blobs))
+        at = end
+    return entries

@@ -2,15 +2,24 @@
 
 :class:`~sitegen.store.files.PackedFiles` and :class:`~sitegen.store.rows.PackedRows`
 differ only in how they unpack; a page that renders unpacks, everything else reads the
-facts stored beside the blob.
+facts stored beside the blob. Blobs are pickled out of band (``pickle.PickleBuffer``), so
+that a memo segment keeps them apart and a load maps them without copying.
 """
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator, Sequence
 from typing import TypeVar, overload
 
 T = TypeVar("T")
+
+Blob = bytes | memoryview  # a memoryview: left in the memory map of a memo segment
+
+
+def blob_for_pickle(blob: Blob, protocol: int) -> pickle.PickleBuffer | bytes:
+    """Out of band where the protocol allows it (5, which the memo uses), else plain bytes."""
+    return pickle.PickleBuffer(blob) if protocol >= 5 else bytes(blob)
 
 
 class Packed(Sequence[T]):

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, SupportsIndex, TypeVar
 
 from sitegen.errors import Problem
 from sitegen.store.consistency import check_cycles, check_lineage_refs, check_log_against_files
@@ -31,6 +31,7 @@ from sitegen.store.format import (
     sha256_hex,
 )
 from sitegen.store.memo import Memo, MemoKey
+from sitegen.store.packed import Blob, blob_for_pickle
 from sitegen.store.reader import Raw, RawStore
 from sitegen.store.rows import PackedRows
 
@@ -77,7 +78,7 @@ class VersionRecord:
     def has_references(self) -> bool:
         return any(f.ref for f in self.files)
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         """Pickle the files packed (:mod:`sitegen.store.files`) with the values derived from
         them, so that a memoized version is loaded and summed up without unpacking them."""
         derived = {"with_bytes": self.with_bytes, "total_size": self.total_size}
@@ -85,10 +86,10 @@ class VersionRecord:
         files = state.pop("files")
         state.pop("ref", None)  # cheap to format again: the memo stays lean
         state.pop("collection", None)
-        return (_version_record, (state, pack(files), len(files)))
+        return (_version_record, (state, blob_for_pickle(pack(files), int(protocol)), len(files)))
 
 
-def _version_record(state: dict[str, Any], blob: bytes, count: int) -> VersionRecord:
+def _version_record(state: dict[str, Any], blob: Blob, count: int) -> VersionRecord:
     record = object.__new__(VersionRecord)
     vars(record).update(state, files=PackedFiles(blob, count))  # frozen: set once, here
     return record

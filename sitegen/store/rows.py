@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, SupportsIndex
 
-from sitegen.store.packed import Packed
+from sitegen.store.packed import Blob, Packed, blob_for_pickle
 
 Row = Mapping[str, Any]
 
@@ -32,7 +32,7 @@ class PackedRows(Packed[Row]):
 
     def __init__(
         self,
-        blob: bytes | None,
+        blob: Blob | None,
         length: int,
         keys: frozenset[str],
         nested: bool,
@@ -49,11 +49,14 @@ class PackedRows(Packed[Row]):
         raised by a second copy of every history)."""
         return cls(None, len(rows), *row_shape(rows), rows=tuple(rows))
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         blob = self._blob
         if blob is None:
             blob = pickle.dumps(self.items(), protocol=pickle.HIGHEST_PROTOCOL)
-        return (PackedRows, (blob, len(self), self.keys, self.nested))
+        return (
+            PackedRows,
+            (blob_for_pickle(blob, int(protocol)), len(self), self.keys, self.nested),
+        )
 
     def _unpack(self) -> tuple[Row, ...]:
         rows = pickle.loads(self._blob or b"")
