@@ -31,8 +31,10 @@ class Background(Generic[T]):
     def __init__(self, work: Callable[[], T], nice: int = 0, fork: bool = True) -> None:
         self._work = work
         self._nice = nice
+        self._owner = os.getpid()
         self._pid = 0
         self._read = -1
+        self._value: tuple[T] | None = None
         if fork and hasattr(os, "fork"):
             with contextlib.suppress(OSError):
                 self._start()
@@ -47,8 +49,15 @@ class Background(Generic[T]):
         self._pid, self._read = pid, read
 
     def result(self) -> T:
-        """The child's value, or ``work()`` computed here if the child gave none."""
-        if self._pid:
+        """The child's value, or ``work()`` computed here if the child gave none; asked
+        again, the same value. A process forked from the owner after the start (a render
+        worker) computes the value itself: the child and its pipe are the owner's."""
+        if self._value is None:
+            self._value = (self._collect(),)
+        return self._value[0]
+
+    def _collect(self) -> T:
+        if self._pid and os.getpid() == self._owner:
             with os.fdopen(self._read, "rb") as pipe:
                 data = pipe.read()
             self._read = -1
@@ -61,7 +70,7 @@ class Background(Generic[T]):
 
     def cancel(self) -> None:
         """Stop the child if it still runs (the build failed before needing its value)."""
-        if self._pid:
+        if self._pid and os.getpid() == self._owner:
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)

@@ -23,7 +23,14 @@ from sitegen.errors import Problem, SitegenError, errors_only
 from sitegen.integrity import PROVENANCE, SUMS, seal_site, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
-from sitegen.pages import Planned, SiteInfo, lineage_keys, plan_site, published_files
+from sitegen.pages import (
+    Planned,
+    SiteInfo,
+    lineage_facts,
+    lineage_keys,
+    plan_site,
+    published_files,
+)
 from sitegen.previous import PreviousSite
 from sitegen.previous import survey as previous_site
 from sitegen.redact import redact
@@ -98,7 +105,8 @@ def _build(options: BuildOptions) -> BuildReport:
                     raise SitegenError(sorted(failing))
                 visible, withheld = redact(records, config)
                 project = build_model(visible, config, withheld)
-                keys = Background(partial(lineage_keys, project), fork=parallel)
+                facts = lineage_facts(project)
+                keys = Background(partial(lineage_keys, facts), fork=parallel)
                 stack.callback(keys.cancel)
                 report = verify_loaded(backend, records, memo=memo)
             if isinstance(backend, ListedBackend):
@@ -106,7 +114,8 @@ def _build(options: BuildOptions) -> BuildReport:
             site = site_info(config, project, options.offline)
             audit = (report, provenance(records, config, options))
             read_object = object_reader(backend.read)
-            planned = plan_site(site, project, config, read_object, audit, keys.result)
+            planned = plan_site(site, project, config, read_object, audit, keys.result, facts)
+            keys.result()  # here, before render workers are forked: they would make them again
         with collector_paused():
             results = write_site(planned, options, config, project, read_object, audit[1], previous)
     if options.zip_path is not None:

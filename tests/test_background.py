@@ -13,7 +13,7 @@ from sitegen.background import Background
 from sitegen.build import BuildOptions, build
 from sitegen.previous import survey
 from sitegen.store.backend import LocalBackend
-from sitegen.store.listing import ListedBackend
+from sitegen.store.listing import ListedBackend, list_store
 from tests.helpers import small_project
 
 
@@ -37,6 +37,25 @@ def test_a_failing_child_costs_only_time(tmp_path: Path) -> None:
 def test_without_fork_the_value_is_computed_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "fork")
     assert Background(os.getpid).result() == os.getpid()
+
+
+def test_the_value_is_kept_and_a_forked_descendant_makes_its_own() -> None:
+    """Asked twice, the same value (not work() again); asked in a process forked after the
+    start (a render worker), the child's pipe is left to the owner, who still gets it."""
+    import time
+
+    task = Background(lambda: (time.sleep(0.3), os.getpid())[1])
+    child = task._pid
+    read, write = os.pipe()
+    if (pid := os.fork()) == 0:
+        os.write(write, str(task.result()).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        in_descendant = int(pipe.read())
+    os.waitpid(pid, 0)
+    assert in_descendant == pid, "computed in the descendant, not read from the pipe"
+    assert task.result() == child and task.result() == child
 
 
 def test_cancel_stops_the_child_and_reaps_it(tmp_path: Path) -> None:
@@ -73,6 +92,9 @@ def test_the_walked_store_answers_like_the_directory(store: Path) -> None:
         if (store / key).is_file():
             assert walked.identity(key) == direct.identity(key), key
     assert "runs/link" not in walked.listing.folders, "links are asked directly, not walked"
+    apart = list_store(str(store), skip=("events",)).files
+    assert walked._log.files and all(k.startswith("events/") for k in walked._log.files)
+    assert apart and not any(k.startswith("events/") for k in apart), "the log, listed apart"
     with pytest.raises(ValueError, match="unsafe"):
         walked.identity("../outside")
     walked.forget_listing()  # the disk answers from then on
@@ -131,13 +153,14 @@ def test_lineage_keys_made_in_a_child_plan_the_same_site() -> None:
     import sitegen
     from sitegen.config import SiteConfig
     from sitegen.model import build_model
-    from sitegen.pages import SiteInfo, lineage_keys, plan_site
+    from sitegen.pages import SiteInfo, lineage_facts, lineage_keys, plan_site
 
     project = build_model(sitegen.Store(Path("example_project/store")).load(), SiteConfig())
     site = SiteInfo("t", "", "demo", "2024-01-01", "0", False)
-    child = Background(partial(lineage_keys, project))
+    facts = lineage_facts(project)
+    child = Background(partial(lineage_keys, facts))
     assert child._pid  # really forked
-    made_apart = plan_site(site, project, SiteConfig(), keys=child.result)
+    made_apart = plan_site(site, project, SiteConfig(), keys=child.result, facts=facts)
     made_here = plan_site(site, project, SiteConfig())
     assert [p.urls for p in made_apart] == [p.urls for p in made_here]
     keyed = [(a.key(), b.key()) for a, b in zip(made_apart, made_here, strict=True) if a.key]

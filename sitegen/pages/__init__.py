@@ -60,10 +60,12 @@ from sitegen.rawjson import RawValues
 from sitegen.verify import VerifyReport
 
 __all__ = [
+    "LineageFacts",
     "LineageKeys",
     "Page",
     "Planned",
     "SiteInfo",
+    "lineage_facts",
     "lineage_keys",
     "plan_site",
     "published_files",
@@ -96,12 +98,18 @@ class Planned(NamedTuple):
 
 @dataclass(frozen=True)
 class _Lineage:
+    """What pages share of the lineage; its keys are asked for only when the first key is
+    (they may still be in the making on the build's second core)."""
+
     graph: Graph
     details: dict[str, Any]
     base: str
     runs: dict[str, str]
-    nodes: dict[str, str]
-    keys: dict[str, str]
+    made_keys: Callable[[], LineageKeys]
+
+    @cached_property
+    def keys(self) -> LineageKeys:
+        return self.made_keys()
 
     def panel(self, url: str, centre: str) -> dict[str, Any]:
         """A page's panel; its nodes' details are spliced in pre-encoded (``tojson_script``)."""
@@ -112,7 +120,10 @@ class _Lineage:
         return RawValues(self.details)
 
     def key(self, centre: str) -> str:
-        return self.keys[centre]
+        return self.keys.neighbourhoods[centre]
+
+    def graph_key(self) -> str:
+        return graph_key(self.graph, 0, self.keys.nodes, self.base)
 
 
 def _later(
@@ -133,6 +144,19 @@ def _later(
     return Planned(urls, build, key, site_wide)
 
 
+class LineageFacts(NamedTuple):
+    """The lineage graph and each node's panel facts. A build makes them once, before it
+    forks the helper that makes :func:`lineage_keys`, so that the helper and the plan share
+    them."""
+
+    graph: Graph
+    details: dict[str, Any]
+
+
+def lineage_facts(project: Project) -> LineageFacts:
+    return LineageFacts(build_graph(project), node_details(project))
+
+
 class LineageKeys(NamedTuple):
     """Per lineage node: a digest of its panel facts, and of its panel's neighbourhood."""
 
@@ -140,15 +164,11 @@ class LineageKeys(NamedTuple):
     neighbourhoods: dict[str, str]
 
 
-def lineage_keys(project: Project) -> LineageKeys:
-    """The costliest keys of a plan (a third of it at 10,000 versions), computed apart so
-    that a build can have them made on its second core (see :mod:`sitegen.background`)."""
-    return _lineage_keys(build_graph(project), node_details(project))
-
-
-def _lineage_keys(graph: Graph, details: Mapping[str, Any]) -> LineageKeys:
-    nodes = node_digests(details)
-    return LineageKeys(nodes, neighbourhood_keys(graph, nodes, PANEL_DEPTH))
+def lineage_keys(facts: LineageFacts) -> LineageKeys:
+    """The costliest keys of a plan, computed apart so that a build can have them made on
+    its second core (see :mod:`sitegen.background`)."""
+    nodes = node_digests(facts.details)
+    return LineageKeys(nodes, neighbourhood_keys(facts.graph, nodes, PANEL_DEPTH))
 
 
 def plan_site(
@@ -158,20 +178,22 @@ def plan_site(
     read: ReadObject | None = None,
     audit: tuple[VerifyReport, Mapping[str, Any]] | None = None,
     keys: Callable[[], LineageKeys] | None = None,
+    facts: LineageFacts | None = None,
 ) -> list[Planned]:
     """Every page of the site; duplicate URLs are an error.
 
     ``read`` fetches object bytes by sha256 for content diffs (None when unavailable);
-    ``keys`` hands over :func:`lineage_keys` of ``project`` when they were made elsewhere.
+    ``keys`` hands over :func:`lineage_keys` of ``project`` when they were made elsewhere,
+    from its ``facts``.
     """
-    graph, details = build_graph(project), node_details(project)
+    graph, details = facts = facts or lineage_facts(project)
     runs = {run.id: run_digest(run) for run in project.runs}
-    nodes, neighbourhoods = keys() if keys else _lineage_keys(graph, details)
-    lineage = _Lineage(graph, details, site_key(site, project), runs, nodes, neighbourhoods)
+    made_keys = keys or partial(lineage_keys, facts)
+    lineage = _Lineage(graph, details, site_key(site, project), runs, made_keys)
     whole_graph = Planned(
         lineage_urls(graph),
         partial(lineage_pages, site, graph, details),
-        partial(graph_key, graph, 0, lineage.nodes, lineage.base),
+        lineage.graph_key,
         site_wide=True,
     )
     planned = [
