@@ -80,14 +80,17 @@ def check_file(
             if got == entry.sha256 and len(data) == entry.size
             else f"reference {entry.ref} does not match its recorded sha256/size"
         )
-    if entry.sha256 not in hashed:
-        hashed[entry.sha256] = memoized_fingerprint(backend, entry.sha256, memo)
-    found = hashed[entry.sha256]
+    found = hashed.get(entry.sha256, _UNSEEN)
+    if found is _UNSEEN:
+        found = hashed[entry.sha256] = memoized_fingerprint(backend, entry.sha256, memo)
+    if found == f"{entry.sha256}:{entry.size}":
+        return None
     if found is None:
         return f"{entry.path}: object {entry.sha256[:12]}… is missing"
-    if found != f"{entry.sha256}:{entry.size}":
-        return f"{entry.path}: object {entry.sha256[:12]}… is corrupted (sha256/size do not match)"
-    return None
+    return f"{entry.path}: object {entry.sha256[:12]}… is corrupted (sha256/size do not match)"
+
+
+_UNSEEN = "unseen"  # not a fingerprint, nor None (a missing object)
 
 
 def object_fingerprint(backend: Backend, sha256: str) -> str | None:
@@ -124,8 +127,8 @@ def memoized_fingerprint(
     except OSError:
         return None
     memo_key = ("object", key, identity)
-    if memo_key in memo:
-        found: str | None = memo[memo_key]
+    found: str | None = memo.get(memo_key)  # only fingerprints are kept, never None
+    if found is not None:
         return found
     found = object_fingerprint(backend, sha256)
     if found is not None:
