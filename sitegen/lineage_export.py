@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sitegen.lineage import Graph
+from sitegen.rawjson import many_encoder
 
 LAYER_GAP = 240
 ROW_GAP = 64
@@ -148,6 +149,5 @@ def dumps(value: Mapping[str, Any]) -> str:
     return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
-# json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")), without
-# building an encoder for each of the 27,000 rows of a 10,000-version graph
-_compact = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode
+# json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+_compact = many_encoder(ensure_ascii=False)

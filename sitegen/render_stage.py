@@ -28,6 +28,7 @@ from sitegen.background import Background
 from sitegen.pages import Page, Planned
 from sitegen.previous import PreviousSite
 from sitegen.render import context_fingerprint, make_environment, render_page
+from sitegen.two_ends import TwoEnds
 from sitegen.write import write_file
 
 PARALLEL_FROM_PAGES = 400
@@ -149,7 +150,9 @@ def render_all(
     workers and sending 40,000 rows back costs more than the keys they would compute),
     while one forked child checks and renders the site-wide pages (at 10k they take as long
     as that check; one child for them all, because every child copies the pages of the
-    parent's memory it touches); workers are forked only when enough pages are left to render.
+    parent's memory it touches); the build then takes, from the back, the site-wide groups
+    the child has not started (:class:`~sitegen.two_ends.TwoEnds`). Workers are forked only
+    when enough pages are left to render.
     """
     global _JOB, _ENV
     _JOB = _Job(planned, staging, previous, salt, theme_dir)
@@ -157,20 +160,40 @@ def render_all(
     try:
         if not previous.pages:
             return _render_planned(jobs)
+        groups = [g for g in planned if g.site_wide]
+        ends = TwoEnds(len(groups))
         site_wide = Background(
-            partial(_render_groups, [g for g in planned if g.site_wide]),
-            nice=SITE_WIDE_NICE,
-            fork=jobs > 1,
+            partial(_from_the_front, groups, ends), nice=SITE_WIDE_NICE, fork=jobs > 1
         )
         try:
             rows, left = _reuse_pass([p for p in planned if not p.site_wide])
             _JOB = dataclasses.replace(_JOB, planned=left)
             rows += _render_planned(jobs)
+            rows += _from_the_back(groups, ends)
             return site_wide.result() + rows
         finally:
             site_wide.cancel()
     finally:
         _JOB, _ENV = None, None
+
+
+def _from_the_front(groups: list[Planned], ends: TwoEnds) -> list[Rendered]:
+    """Site-wide groups taken from the front until none is left. Run in-process (the helper
+    failed, or could not be forked), it first renders again what the helper had taken."""
+    out: list[Rendered] = []
+    index = 0
+    while index < ends.taken_from_front() or ends.take_front() is not None:
+        out.extend(_render_groups([groups[index]]))
+        index += 1
+    return out
+
+
+def _from_the_back(groups: list[Planned], ends: TwoEnds) -> list[Rendered]:
+    """What the site-wide helper has not taken yet, once the build's own pages are done."""
+    out: list[Rendered] = []
+    while (index := ends.take_back()) is not None:
+        out.extend(_render_groups([groups[index]]))
+    return out
 
 
 def _render_planned(jobs: int) -> list[Rendered]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from sitegen.previous import survey
 from sitegen.store.backend import LocalBackend
 from sitegen.store.listing import ListedBackend, list_store
 from tests.helpers import small_project
+from tests.sitecheck import tree_bytes
 
 
 def test_the_value_comes_from_a_child_process() -> None:
@@ -165,3 +167,54 @@ def test_lineage_keys_made_in_a_child_plan_the_same_site() -> None:
     assert [p.urls for p in made_apart] == [p.urls for p in made_here]
     keyed = [(a.key(), b.key()) for a, b in zip(made_apart, made_here, strict=True) if a.key]
     assert len(keyed) > 10 and all(a == b for a, b in keyed)
+
+
+def test_two_ends_give_every_item_to_exactly_one_side() -> None:
+    from sitegen.two_ends import TwoEnds
+
+    ends = TwoEnds(500)
+    read, write = os.pipe()
+    if (pid := os.fork()) == 0:
+        taken = []
+        while (index := ends.take_front()) is not None:
+            taken.append(index)
+        os.write(write, json.dumps(taken).encode())
+        os._exit(0)
+    os.close(write)
+    back = []
+    while (index := ends.take_back()) is not None:
+        back.append(index)
+    with os.fdopen(read) as pipe:
+        front = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert front == list(range(len(front))) and back == list(range(499, len(front) - 1, -1))
+    assert sorted(front + back) == list(range(500)) and ends.taken_from_front() == len(front)
+
+
+def test_site_wide_pages_a_failed_helper_had_taken_are_rendered_by_the_build(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper dies after its first site-wide group: the build renders that group again
+    and takes the rest, and the site equals one built from scratch."""
+    from sitegen import render_stage
+    from tests.helpers import log_version
+
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    log_version(store, "grades", {"grades.csv": "a,b\n7,7\n"}, tmp_path / "more")
+    builder, render = os.getpid(), render_stage._render_groups
+    done = tmp_path / "helper-rendered-one"
+
+    def dies_after_one(groups: list[Any]) -> list[Any]:
+        if os.getpid() != builder and any(g.site_wide for g in groups):
+            if done.exists():
+                os._exit(1)
+            done.write_text("x")
+        return render(groups)
+
+    monkeypatch.setattr(render_stage, "_render_groups", dies_after_one)
+    build(BuildOptions(store, out, jobs=2))
+    monkeypatch.undo()
+    assert done.exists(), "the helper rendered a group before it died"
+    build(BuildOptions(store, tmp_path / "fresh"))
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import operator
 from collections.abc import Mapping
 from typing import Any
@@ -20,9 +19,10 @@ from typing import Any
 from sitegen.lineage import Graph, Node
 from sitegen.model import AliasChange, Collection, Project, Run
 from sitegen.pages.common import SiteInfo
+from sitegen.rawjson import many_encoder
 
-# json.dumps(value, sort_keys=True, default=str) without building an encoder per call
-_SORTED_JSON = json.JSONEncoder(sort_keys=True, default=str)
+# json.dumps(value, sort_keys=True, default=str)
+_sorted_json = many_encoder(default=str)
 # every field of an alias change as a plain tuple (a dataclass's repr runs in Python)
 _ALIAS_CHANGE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(AliasChange)))
 
@@ -41,13 +41,13 @@ def site_key(site: SiteInfo, project: Project) -> str:
 def run_digest(run: Run) -> str:
     """A run as pages see it: its (redacted) record and the raw history it was read from."""
     fields = {**vars(run.record), "display": ""}  # not where it was read from
-    record = _SORTED_JSON.encode(fields)
+    record = _sorted_json(fields)
     return digest(record, run.history_sha256, len(run.history))
 
 
 def node_digests(details: Mapping[str, Any]) -> dict[str, str]:
     """Per lineage node, a digest of the facts its panel entry shows."""
-    encode = _SORTED_JSON.encode
+    encode = _sorted_json
     return {
         node: hashlib.sha256(encode(facts).encode()).hexdigest() for node, facts in details.items()
     }
