@@ -10,8 +10,9 @@ run works on a hard-linked copy (``cp -al``), so logging the extra version never
 the cache. Every build runs in a fresh subprocess (``sitegen.build.build(BuildOptions)``)
 so that its peak RSS can be measured: the build process's own ``ru_maxrss``, the largest
 render worker's (``RUSAGE_CHILDREN`` inside the build process) and, sampled from /proc
-every 0.1 s (PSS every 1 s), the peak total RSS and PSS of the whole process tree (PSS
-counts pages shared by forked workers once).
+every 0.1 s, the peak total RSS of the whole process tree and, for the full build only
+(every 1 s; reading it slows a rebuild), its peak PSS (PSS counts pages shared by forked
+workers once).
 
 Floors (issue 3, 2-core machine): full build >= 500 pages/s and <= 10x ``cp -r`` of the
 output; rebuild after one new version <= 2 s; peak RSS <= 1 GiB. Timings on a shared
@@ -157,8 +158,9 @@ def _pss(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    """Peak sum of RSS (every 0.1 s, cheap) and of PSS (every 1 s: smaps_rollup walks page
-    tables, too costly to read often) over a process and its descendants."""
+    """Peak sum of RSS (every 0.1 s, cheap) and of PSS (every ``pss_every`` samples, 0 for
+    never: smaps_rollup walks page tables, too costly to read often) over a process and its
+    descendants."""
 
     def __init__(self, pid: int, interval: float = 0.1, pss_every: int = 10) -> None:
         super().__init__(daemon=True)
@@ -171,20 +173,25 @@ class TreeSampler(threading.Thread):
         while not self.stop.is_set():
             pids = _tree(self.pid)
             self.peak_rss = max(self.peak_rss, sum(_rss(p) for p in pids))
-            if tick % self.pss_every == 0:
+            if self.pss_every and tick % self.pss_every == 0:
                 self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in pids))
             self.peak_procs = max(self.peak_procs, len(pids))
             tick += 1
             self.stop.wait(self.interval)
 
 
-def run_build(store: Path, out: Path, jobs: int, profile: Path | None = None) -> dict[str, Any]:
+def run_build(
+    store: Path, out: Path, jobs: int, profile: Path | None = None, pss: bool = False
+) -> dict[str, Any]:
+    """One build in a fresh process. ``pss``: also sample the tree's PSS, for information;
+    reading smaps_rollup of a 700 MB process every second measurably slows a 2 s rebuild
+    (0.1-0.2 s), so only the full build samples it (its PSS is the largest anyway)."""
     cmd = [sys.executable, __file__, "--child", str(store), str(out), str(jobs)]
     if profile:
         cmd.append(str(profile))
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    sampler = TreeSampler(proc.pid)
+    sampler = TreeSampler(proc.pid, pss_every=10 if pss else 0)
     sampler.start()
     stdout, _ = proc.communicate()
     wall = time.perf_counter() - t
@@ -258,7 +265,7 @@ def profile_report(prof: Path, top: int) -> str:
 
 def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
     site = work / "site"
-    full = run_build(store, site, a.jobs)
+    full = run_build(store, site, a.jobs, pss=True)
     html = count_html(site)
     out_size = du(site)
     pps = full["pages"] / full["build_s"]
@@ -315,8 +322,9 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
     for label, r in runs.items():
         print(
             f"memory {label}: build process maxrss {mib(r['maxrss_self'])}, largest worker "
-            f"{mib(r['maxrss_workers'])}; tree peak RSS {mib(r['tree_peak_rss'])}, "
-            f"PSS {mib(r['tree_peak_pss'])} ({r['procs']} processes)"
+            f"{mib(r['maxrss_workers'])}; tree peak RSS {mib(r['tree_peak_rss'])}"
+            + (f", PSS {mib(r['tree_peak_pss'])}" if r["tree_peak_pss"] else "")
+            + f" ({r['procs']} processes)"
         )
     peak = max(max(r["maxrss_self"], r["maxrss_workers"]) for r in runs.values())
     peak_pss = max(r["tree_peak_pss"] for r in runs.values())
