@@ -35,7 +35,7 @@ from sitegen.previous import PreviousSite
 from sitegen.previous import survey as previous_site
 from sitegen.redact import redact
 from sitegen.render import static_files, theme_digest
-from sitegen.render_stage import Rendered, render_all
+from sitegen.render_stage import Rendered, batch_fingerprints, render_all
 from sitegen.store import is_remote, open_backend
 from sitegen.store.backend import LocalBackend
 from sitegen.store.format import object_key
@@ -93,8 +93,8 @@ def _build(options: BuildOptions) -> BuildReport:
     check_output_dir(options.out)
     parallel = jobs_of(options) > 1
     with contextlib.ExitStack() as stack:
-        previous = stack.enter_context(surveyed(options.out, parallel))
         backend = open_backend(options.store, snapshot=True, walk=parallel)
+        previous = stack.enter_context(surveyed(options.out, parallel))
         with long_lived_objects():
             memo = store_memo(backend, local)
             with saved(memo, stack if parallel else None):
@@ -115,6 +115,7 @@ def _build(options: BuildOptions) -> BuildReport:
             audit = (report, provenance(records, config, options))
             read_object = object_reader(backend.read)
             planned = plan_site(site, project, config, read_object, audit, keys.result, facts)
+            previous.result()  # received while the keys may still be in the making
             keys.result()  # here, before render workers are forked: they would make them again
         with collector_paused():
             results = write_site(planned, options, config, project, read_object, audit[1], previous)
@@ -157,13 +158,15 @@ def write_site(
     try:
         previous = survey.result()
         jobs = jobs_of(options)
-        results = render_all(planned, staging, jobs, salt, config.theme_dir, previous)
+        batch_prints = batch_fingerprints(planned, salt)
+        results = render_all(planned, staging, jobs, salt, config.theme_dir, previous, batch_prints)
         write_extras(staging, project, config, options, read_object, [r.url for r in results])
         listed = None
         if previous.pages:  # a rebuild: commit in place
             keep = {r.url for r in results} | SITE_META
             listed = commit_in_place(staging, options.out, keep, previous.files)
-        finish_site(options.out if previous.pages else staging, salt, predicate, results, listed)
+        root = options.out if previous.pages else staging
+        finish_site(root, {"salt": salt, "batches": batch_prints}, predicate, results, listed)
         if not previous.pages:
             swap_into_place(staging, options.out)
     except BaseException:
@@ -178,16 +181,16 @@ SITE_META = frozenset({BUILD_MANIFEST, SUMS, PROVENANCE})
 
 def finish_site(
     root: Path,
-    salt: str,
+    build: dict[str, Any],
     predicate: dict[str, Any],
     results: list[Rendered],
     listed: list[str] | None,
 ) -> None:
-    """The build manifest, then the seal (provenance.json and SHA256SUMS) over everything
-    (``listed``, when a rebuild has just listed the site's files)."""
-    write_build_manifest(
-        root, {"sitegen": __version__, "salt": salt}, {r.url: r.recorded for r in results}
-    )
+    """The build manifest (``build``: its salt and batch fingerprints), then the seal
+    (provenance.json and SHA256SUMS) over everything (``listed``, when a rebuild has just
+    listed the site's files)."""
+    info = {"sitegen": __version__, **build}
+    write_build_manifest(root, info, {r.url: r.recorded for r in results})
     files = None if listed is None else {*listed, BUILD_MANIFEST} - {SUMS, PROVENANCE}
     seal_site(root, predicate, {r.url: r.sha256 for r in results}, files)
 

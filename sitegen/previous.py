@@ -21,19 +21,21 @@ from sitegen.write import read_build_manifest, walk_files
 class PreviousSite:
     """``pages``: the last build's manifest (url -> ``fingerprint:sha256``); ``intact``: the
     identity of each of those pages whose file still holds its recorded bytes; ``files``:
-    every file in the output (not following links)."""
+    every file in the output (not following links); ``batches``: the fingerprint of each
+    batch of page groups (see :class:`sitegen.pages.Batch`)."""
 
     pages: dict[str, str]
     intact: dict[str, statcache.Identity]
     files: list[str]
+    batches: dict[str, str]
 
 
-NONE = PreviousSite({}, {}, [])
+NONE = PreviousSite({}, {}, [], {})
 
 
 def survey(out: Path) -> PreviousSite:
     """What the output holds; :data:`NONE` when it holds no sitegen site."""
-    pages = read_build_manifest(out)
+    pages, batches = read_build_manifest(out)
     if not pages:
         return NONE
     files = walk_files(str(out))
@@ -48,4 +50,4 @@ def survey(out: Path) -> PreviousSite:
             )
             if found is not None:
                 intact[url] = found
-    return PreviousSite(pages, intact, files)
+    return PreviousSite(pages, intact, files, batches)

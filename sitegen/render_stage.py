@@ -25,7 +25,7 @@ import jinja2
 
 from sitegen import statcache
 from sitegen.background import Background
-from sitegen.pages import Page, Planned
+from sitegen.pages import Page, Planned, batches
 from sitegen.previous import PreviousSite
 from sitegen.render import context_fingerprint, make_environment, render_page
 from sitegen.two_ends import TwoEnds
@@ -43,6 +43,7 @@ class _Job:
     previous: PreviousSite
     salt: str
     theme_dir: Path | None
+    batch_prints: dict[str, str]  # this build's fingerprint of each batch
 
 
 class Rendered(NamedTuple):
@@ -114,19 +115,38 @@ def _write_page(page: Page, fingerprint: str) -> Rendered:
     return Rendered(page.url, recorded, True, identity)
 
 
-def _reuse(urls: tuple[str, ...], fingerprint: str) -> list[Rendered] | None:
+def batch_fingerprints(planned: list[Planned], salt: str) -> dict[str, str]:
+    """Each batch's fingerprint (its key, salted like a group's), recorded in the manifest."""
+    return {
+        name: hashlib.sha256(f"{salt}\0{batch.key}".encode()).hexdigest()
+        for name, batch in sorted(batches(planned).items())
+    }
+
+
+def _reuse_batched(group: Planned) -> list[Rendered] | None:
+    """The group's recorded pages, when its batch's fingerprint is the one recorded: its
+    key is then unchanged too (see :class:`~sitegen.pages.Batch`)."""
+    assert _JOB is not None and group.batch is not None
+    name = group.batch.name
+    if _JOB.previous.batches.get(name) != _JOB.batch_prints[name]:
+        return None
+    return _reuse(group.urls, None)
+
+
+def _reuse(urls: tuple[str, ...], fingerprint: str | None) -> list[Rendered] | None:
     """Keep the previous pages where they are if their inputs and their bytes are unchanged.
 
     A page edited in place no longer matches its recorded sha256 (see :mod:`sitegen.statcache`),
     so it is rendered again, never re-sealed.
     """
     assert _JOB is not None
-    pages, intact, prefix = _JOB.previous.pages, _JOB.previous.intact, f"{fingerprint}:"
+    pages, intact = _JOB.previous.pages, _JOB.previous.intact
+    prefix = "" if fingerprint is None else f"{fingerprint}:"  # None: as recorded
     rows = []
     for url in urls:
         recorded = pages.get(url, "")
         identity = intact.get(url)
-        if identity is None or not recorded.startswith(prefix):
+        if identity is None or not recorded or not recorded.startswith(prefix):
             return None
         rows.append(_reused((url, recorded, False, identity)))
     return rows
@@ -142,6 +162,7 @@ def render_all(
     salt: str,
     theme_dir: Path | None,
     previous: PreviousSite,
+    batch_prints: dict[str, str],
 ) -> list[Rendered]:
     """Render what changed into ``staging``; unchanged pages of the ``previous`` build, still
     intact, stay where they are in the output.
@@ -155,7 +176,7 @@ def render_all(
     when enough pages are left to render.
     """
     global _JOB, _ENV
-    _JOB = _Job(planned, staging, previous, salt, theme_dir)
+    _JOB = _Job(planned, staging, previous, salt, theme_dir, batch_prints)
     _ENV = None
     try:
         if not previous.pages:
@@ -214,7 +235,9 @@ def _reuse_pass(planned: list[Planned]) -> tuple[list[Rendered], list[Planned]]:
     rows: list[Rendered] = []
     left = []
     for group in planned:
-        reused = _reuse(group.urls, _fingerprint(group)) if group.key else None
+        reused = _reuse_batched(group) if group.batch else None
+        if reused is None and group.key:
+            reused = _reuse(group.urls, _fingerprint(group))
         if reused is None:
             left.append(group)
         else:

@@ -15,7 +15,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.errors import SitegenError
 
@@ -24,18 +24,29 @@ json_string: Callable[[str], str] = json.encoder.encode_basestring
 BUILD_MANIFEST = "sitegen-build.json"
 
 
-def read_build_manifest(out: Path) -> dict[str, str]:
-    """url -> ``fingerprint:sha256`` of the previous build, or empty when there is none usable.
+class BuildManifest(NamedTuple):
+    """What the previous build recorded: url -> ``fingerprint:sha256`` of every page, and
+    the fingerprint of each batch of page groups (see :class:`sitegen.pages.Batch`)."""
+
+    pages: dict[str, str]
+    batches: dict[str, str]
+
+
+def read_build_manifest(out: Path) -> BuildManifest:
+    """The previous build's manifest, or an empty one when there is none usable.
 
     The sha256 of the written bytes lets a rebuild reuse a page only if it is still exactly
     what was written: a page edited in place is rendered again, never re-sealed.
     """
     try:
         data = json.loads((out / BUILD_MANIFEST).read_text(encoding="utf-8"))
-        pages = data.get("pages", {})
-        return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
+        return BuildManifest(_strings(data.get("pages")), _strings(data.get("batches")))
     except (OSError, ValueError, AttributeError):
-        return {}
+        return BuildManifest({}, {})
+
+
+def _strings(found: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def check_output_dir(out: Path) -> None:

@@ -79,11 +79,11 @@ def test_rebuild_renders_only_what_changed(store: Path, tmp_path: Path) -> None:
     first = build(BuildOptions(store, out))
     again = build(BuildOptions(store, out))
     assert first.rendered == first.pages and again.rendered == 0
-    before = read_build_manifest(out)
+    before = read_build_manifest(out).pages
     log_version(store, "grades", {"grades.csv": "a,b\n9,9\n"}, tmp_path)
     third = build(BuildOptions(store, out))
     assert 0 < third.rendered < third.pages
-    after = read_build_manifest(out)
+    after = read_build_manifest(out).pages
     page = "artifacts/dataset/grades/v{}/index.html".format
     assert after[page(0)] == before[page(0)], "two versions back: nothing it shows changed"
     assert after[page(1)] != before[page(1)], "the previous version: latest moved, a next link"
@@ -101,10 +101,10 @@ def test_an_alias_leaving_the_next_version_renders_only_that_version_again(
     log_version(store, "grades", {"grades.csv": "a,b\n5,5\n"}, tmp_path, aliases=("candidate",))
     out = tmp_path / "site"
     build(BuildOptions(store, out))
-    before = read_build_manifest(out)
+    before = read_build_manifest(out).pages
     log_version(store, "grades", {"grades.csv": "a,b\n6,6\n"}, tmp_path, aliases=("candidate",))
     build(BuildOptions(store, out))
-    after = read_build_manifest(out)
+    after = read_build_manifest(out).pages
     group = [
         "artifacts/dataset/grades/v{}/index.html",
         "data/artifacts/dataset/grades/v{}.json",

@@ -11,6 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -470,3 +471,38 @@ def test_a_damaged_identity_cache_only_costs_a_rehash(
     assert path is not None
     path.write_bytes(damage)
     assert statcache.load(out) == {}
+
+
+def test_an_unchanged_collection_keeps_its_version_pages_by_one_batch_key(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a new dataset version, the model collection's batch fingerprint is the one
+    recorded: its versions are kept without a key each. A batch fingerprint edited in the
+    manifest only sends its collection back to one key per version."""
+    import json
+
+    from sitegen import pages
+
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    new_dataset_version(store, tmp_path)
+    keyed: list[str] = []
+
+    def counted(base: str, collection: Any, *rest: Any) -> str:
+        keyed.append(collection.ref)
+        return real(base, collection, *rest)
+
+    real = pages.version_group_key
+    monkeypatch.setattr(pages, "version_group_key", counted)
+    report = build(BuildOptions(store, out, jobs=1))
+    assert set(keyed) == {"dataset/grades"} and report.reused > 0
+    manifest = out / "sitegen-build.json"
+    data = json.loads(manifest.read_text())
+    assert set(data["batches"]) == {"versions:dataset/grades", "versions:model/grader"}
+    data["batches"]["versions:model/grader"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    keyed.clear()
+    again = build(BuildOptions(store, out, jobs=1))
+    assert set(keyed) == {"model/grader"} and again.rendered == 0
+    build(BuildOptions(store, tmp_path / "fresh"))
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")

@@ -97,3 +97,46 @@ def test_an_unchanged_key_means_an_unchanged_panel(seed: int) -> None:
         assert panel({}, before, "x.html", node) == panel({}, after, "x.html", node), node
     if after != before:
         assert len(unchanged) < len(before.nodes), "a change reaches at least its own panel"
+
+
+def test_a_collection_batch_key_changes_whenever_one_of_its_version_keys_does() -> None:
+    """A rebuild keeps a whole collection's version groups when ``versions_key`` is the one
+    recorded, so every input of a version group's key must be in it."""
+    import dataclasses
+    from pathlib import Path
+
+    import sitegen
+    from sitegen.config import SiteConfig
+    from sitegen.model import build_model
+    from sitegen.pages.keys import version_group_key, versions_key
+
+    project = build_model(sitegen.Store(Path("example_project/store")).load(), SiteConfig())
+    collection = max(project.collections, key=lambda c: len(c.versions))
+    runs = {run.id: f"digest-{run.id}" for run in project.runs}
+    hoods = [f"hood-{i}" for i in range(len(collection.versions))]
+
+    def keys(c: object, r: dict[str, str], h: list[str], info: str) -> tuple[str, list[str]]:
+        each = [version_group_key("b", c, i, r, h[i], info) for i in range(len(h))]  # type: ignore[arg-type]
+        return versions_key("b", c, r, h, info), each  # type: ignore[arg-type]
+
+    def with_version(index: int, **change: object) -> object:
+        versions = list(collection.versions)
+        versions[index] = versions[index]._replace(**change)
+        return dataclasses.replace(collection, versions=tuple(versions))
+
+    last = len(collection.versions) - 1
+    used = next(r for v in collection.versions for r in (v.producer, *v.consumers) if r)
+    variants = [
+        (collection, {**runs, used: "changed"}, hoods, "i"),
+        (collection, runs, [*hoods[:-1], "moved"], "i"),
+        (collection, runs, hoods, "another description"),
+        (with_version(0, aliases=("golden",)), runs, hoods, "i"),
+        (with_version(last, consumers=("someone-new",)), runs, hoods, "i"),
+        (with_version(last, size=1), runs, hoods, "i"),
+    ]
+    batch, each = keys(collection, runs, hoods, "i")
+    assert keys(collection, dict(runs), list(hoods), "i") == (batch, each)
+    for variant in variants:
+        changed_batch, changed_each = keys(*variant)
+        assert changed_each != each, "the variant changes some version's key"
+        assert changed_batch != batch

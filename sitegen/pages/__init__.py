@@ -46,6 +46,7 @@ from sitegen.pages.keys import (
     run_key,
     site_key,
     version_group_key,
+    versions_key,
 )
 from sitegen.pages.lineage import (
     PANEL_DEPTH,
@@ -60,11 +61,13 @@ from sitegen.rawjson import RawValues
 from sitegen.verify import VerifyReport
 
 __all__ = [
+    "Batch",
     "LineageFacts",
     "LineageKeys",
     "Page",
     "Planned",
     "SiteInfo",
+    "batches",
     "lineage_facts",
     "lineage_keys",
     "plan_site",
@@ -81,12 +84,14 @@ class Planned(NamedTuple):
     incremental build whose recorded key matches skips building them at all. ``site_wide``
     pages are built from every version and run (overview, runs, search, audit and lineage
     pages): a rebuild checks and renders them beside the reuse check of all the others.
+    ``batch``: the groups whose inputs are also digested together (see :class:`Batch`).
     """
 
     urls: tuple[str, ...]
     build: Callable[[], list[Page]]
     key: Callable[[], str] | None = None
     site_wide: bool = False
+    batch: Batch | None = None
 
     def pages(self) -> list[Page]:
         """Build the pages; they must be exactly the URLs planned (reuse relies on it)."""
@@ -94,6 +99,25 @@ class Planned(NamedTuple):
         if tuple(p.url for p in pages) != self.urls:
             raise AssertionError(f"planned {self.urls}, built {[p.url for p in pages]}")
         return pages
+
+
+@dataclass(eq=False)
+class Batch:
+    """Page groups whose keys a rebuild checks at once: a collection's version groups (a
+    hundred at 10,000 versions), digested together by :func:`~sitegen.pages.keys.versions_key`.
+    When the digest is the one the last build recorded for ``name``, every group's key is
+    too; the groups then keep their pages (when intact) without a key each."""
+
+    name: str
+    make_key: Callable[[], str]
+
+    @cached_property
+    def key(self) -> str:
+        return self.make_key()
+
+
+def batches(planned: list[Planned]) -> dict[str, Batch]:
+    return {p.batch.name: p.batch for p in planned if p.batch is not None}
 
 
 @dataclass(frozen=True)
@@ -281,6 +305,7 @@ def version_plan(
     """Per version: its page, data files and the comparison with its predecessor."""
     planned = []
     info = info_key(collection)
+    batch = Batch(f"versions:{collection.ref}", partial(_versions_key, collection, lineage, info))
     for index, v in enumerate(collection.versions):
         number = v.record.version
         urls = [
@@ -294,7 +319,12 @@ def version_plan(
             )
         build = partial(_version_pages, site, project, collection, index, config, read, lineage)
         planned.append(
-            Planned(tuple(urls), build, partial(_version_key, collection, index, lineage, info))
+            Planned(
+                tuple(urls),
+                build,
+                partial(_version_key, collection, index, lineage, info),
+                batch=batch,
+            )
         )
     return planned
 
@@ -303,6 +333,11 @@ def _version_key(collection: Collection, index: int, lineage: _Lineage, info: st
     centre = version_id(collection.versions[index].ref)
     key = lineage.key(centre)
     return version_group_key(lineage.base, collection, index, lineage.runs, key, info)
+
+
+def _versions_key(collection: Collection, lineage: _Lineage, info: str) -> str:
+    neighbourhoods = [lineage.key(version_id(v.ref)) for v in collection.versions]
+    return versions_key(lineage.base, collection, lineage.runs, neighbourhoods, info)
 
 
 def _version_pages(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import operator
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sitegen.lineage import Graph, Node
@@ -153,6 +153,29 @@ def version_group_key(
     related.update(versions[index].consumers)
     used = tuple((r, runs.get(r, "")) for r in sorted(r for r in related if r))
     return digest(base, collection.ref, info, index, shown, following, used, neighbourhood)
+
+
+def versions_key(
+    base: str,
+    collection: Collection,
+    runs: Mapping[str, str],
+    neighbourhoods: Sequence[str],
+    info: str,
+) -> str:
+    """Everything :func:`version_group_key` reads for any version of ``collection``, in one
+    digest (``neighbourhoods``: each version's, in order). While it is unchanged, so is the
+    key of every version group: a rebuild checks a collection's version groups at once.
+    """
+    versions = collection.versions
+    rows = tuple(
+        (v.record.version, v.record.manifest_sha256, v.aliases, v.producer, v.consumers, v.size)
+        for v in versions
+    )
+    related = {v.producer for v in versions}
+    for v in versions:
+        related.update(v.consumers)
+    used = tuple((r, runs.get(r, "")) for r in sorted(r for r in related if r))
+    return digest(base, collection.ref, info, rows, used, tuple(neighbourhoods))
 
 
 def run_key(
