@@ -189,10 +189,11 @@ def finish_site(
     """The build manifest (``build``: its salt and batch fingerprints), then the seal
     (provenance.json and SHA256SUMS) over everything (``listed``, when a rebuild has just
     listed the site's files)."""
+    results = sorted(results)  # by URL: every list below is then made in order
     info = {"sitegen": __version__, **build}
     write_build_manifest(root, info, {r.url: r.recorded for r in results})
-    files = None if listed is None else {*listed, BUILD_MANIFEST} - {SUMS, PROVENANCE}
-    seal_site(root, predicate, {r.url: r.sha256 for r in results}, files)
+    files = None if listed is None else [*listed, BUILD_MANIFEST]  # sorted below, mostly in order
+    seal_site(root, predicate, {r.url: r.recorded[-64:] for r in results}, files)
 
 
 def store_memo(backend: object, local: Path | None) -> Memo | None:

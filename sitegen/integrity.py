@@ -32,13 +32,14 @@ def site_files(
     """Relative path -> sha256 of every file in the site, sorted; ``known`` hashes are reused.
 
     ``listed``: the site's files when the caller knows them (a rebuild has just listed the
-    output to delete stale files), instead of listing the folder again.
+    output to delete stale files), instead of listing the folder again; a name listed twice
+    counts once.
     """
     known = known or {}
     out = {}
     names = walk_files(str(root), follow_symlinks=True) if listed is None else listed
     for rel in sorted(names):
-        if rel not in exclude:
+        if rel not in exclude and rel not in out:
             out[rel] = known.get(rel) or _sha256_file(os.path.join(root, rel))
     return out
 

@@ -28,7 +28,7 @@ CACHE_ENV = "SITEGEN_BUILD_CACHE"
 Identity = tuple[int, int, int]
 
 
-FORMAT = ("sitegen-statcache", 2)
+FORMAT = ("sitegen-statcache", 3)  # url -> ((inode, size, mtime_ns), sha256)
 
 
 def cache_file(out: Path) -> Path | None:
@@ -54,9 +54,7 @@ def load(out: Path) -> dict[str, tuple[Identity, str]]:
     try:
         with open(path or "", "rb") as handle:
             kind, data = pickle.load(handle)
-        if kind != FORMAT or not isinstance(data, dict):
-            return {}
-        return {url: ((e[0], e[1], e[2]), e[3]) for url, e in data.items()}
+        return data if kind == FORMAT and isinstance(data, dict) else {}
     except Exception:  # missing, damaged or foreign: only makes this build slower
         return {}
 
@@ -66,7 +64,7 @@ def save(out: Path, entries: Mapping[str, tuple[Identity | None, str]]) -> None:
     path = cache_file(out)
     if path is None:
         return
-    data = {url: (*ident, sha) for url, (ident, sha) in entries.items() if ident is not None}
+    data = {url: entry for url, entry in entries.items() if entry[0] is not None}
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)

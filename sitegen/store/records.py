@@ -91,8 +91,10 @@ class VersionRecord:
 
 def _version_record(state: dict[str, Any], blob: Blob, count: int) -> VersionRecord:
     record = object.__new__(VersionRecord)
-    vars(record).update(state, files=PackedFiles(blob, count))  # frozen: set once, here
-    return record
+    collection = f"{state['type']}/{state['name']}"  # what the cached properties would format
+    ref = f"{collection}:v{state['version']}"
+    vars(record).update(state, files=PackedFiles(blob, count), collection=collection, ref=ref)
+    return record  # frozen: set once, here
 
 
 def memo_schema() -> str:
