@@ -586,3 +586,24 @@ def test_above_the_limit_the_page_is_a_notice_table_and_exports(
     # version and run pages keep their neighbourhood panel
     html = (site / "artifacts/model/weather-classifier/v2/index.html").read_text(encoding="utf-8")
     assert panel_payload(html)["centre"] == version_id("model/weather-classifier:v2")
+
+
+def test_many_encoder_writes_what_json_dumps_writes() -> None:
+    """The lineage export and node digests encode 40,000 rows with one C encoder; the text
+    must stay exactly ``json.dumps``'s (digests and golden exports depend on it)."""
+    import json
+
+    from sitegen.rawjson import many_encoder
+
+    values = [
+        {"b": 1.5, "a": [1, 'q"é\n\u2028', None, True], "c": {"z": 1e300, "y": -0.0}},
+        "<script>\u0000",
+        3,
+        [],
+        {"k": object()},
+    ]
+    for ascii_only in (True, False):
+        encode = many_encoder(ensure_ascii=ascii_only, default=str)
+        for value in values:
+            expected = json.dumps(value, sort_keys=True, ensure_ascii=ascii_only, default=str)
+            assert encode(value) == expected
