@@ -29,7 +29,10 @@ from sitegen.cells import (
     _text,
     delta_span,
     direction_marker,
+    run_link,
     state_mark,
+    status_badge,
+    time,
 )
 from sitegen.filters import filesize
 
@@ -260,4 +263,36 @@ def _edge_end(label: Any, kind: Any, href: Any) -> str:
     return (
         f'<td data-value="{text}"><span class="lg-kind lg-kind-{kind_text}">'
         f"{kind_text.replace('-', ' ')}</span> {shown}</td>"
+    )
+
+
+def run_rows(runs: Any) -> Markup:
+    """Body rows of a runs table (2,000 on the runs page at 10k): link, job type, status,
+    start, duration, then one cell per metric column."""
+    return Markup("".join(_run_row(run) for run in runs))
+
+
+def _run_row(run: Any) -> str:
+    metrics = "".join(f"{_metric_td(m['value'])}\n" for m in run["metrics"])
+    started = run["started"]
+    return (
+        f"<tr>\n<td>{run_link(run)}</td>\n<td>{_esc(run['job_type'] or '')}</td>\n"
+        f'<td data-value="{_esc(run["status"] or "")}">{status_badge(run["status"])}</td>\n'
+        f'<td data-value="{_esc(started or "")}" class="nowrap">{time(started)}</td>\n'
+        f'<td class="num nowrap">{_esc(run["duration"] or "—")}</td>\n{metrics}</tr>\n'
+    )
+
+
+def event_rows(events: Any) -> Markup:
+    """Body rows of the audit page's event log (the newest 2,000 events)."""
+    return Markup("".join(_event_row(e) for e in events))
+
+
+def _event_row(e: Any) -> str:
+    summary = _esc(e["summary"])
+    what = f'<a href="{_esc(e["href"])}">{summary}</a>' if e["href"] else summary
+    return (
+        f'<tr><td class="num" data-value="{_text(e["seq"])}">{_text(e["seq"])}</td>'
+        f'<td class="nowrap">{time(e["time"])}</td><td><code>{_esc(e["type"])}</code></td>'
+        f"<td>{what}</td><td>{_esc(e['actor'])}</td><td>{_digest(e['hash'])}</td></tr>\n"
     )

@@ -140,3 +140,26 @@ def test_a_collection_batch_key_changes_whenever_one_of_its_version_keys_does() 
         changed_batch, changed_each = keys(*variant)
         assert changed_each != each, "the variant changes some version's key"
         assert changed_batch != batch
+
+
+def test_the_whole_graph_key_covers_what_the_lineage_pages_show() -> None:
+    """The lineage page and exports show every node with its aliases, every edge in order
+    and each node's panel facts: changing any of them changes the key; nothing else does."""
+    from sitegen.pages.keys import lineage_digests
+
+    def whole(graph: Graph, nodes: dict[str, str] | None = None) -> str:
+        return lineage_digests(graph, nodes or {}, PANEL_DEPTH)[1]
+
+    base = chain(6)
+    reordered = Graph.of(base.nodes, tuple(reversed(base.edges)))
+    extra = Graph.of(base.nodes, (*base.edges, Edge("n0", "n5")))
+    assert whole(chain(6)) == whole(base)
+    changed = [
+        whole(chain(6, aliases={2: ("latest",)})),
+        whole(chain(6, status={5: "failed"})),
+        whole(chain(7)),
+        whole(reordered),
+        whole(extra),
+        whole(base, {"n3": "other facts"}),
+    ]
+    assert whole(base) not in changed and len(set(changed)) == len(changed)

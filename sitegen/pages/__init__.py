@@ -38,9 +38,9 @@ from sitegen.pages.compare import (
 )
 from sitegen.pages.keys import (
     collection_key,
-    graph_key,
+    digest,
     info_key,
-    neighbourhood_keys,
+    lineage_digests,
     node_digests,
     run_digest,
     run_key,
@@ -147,7 +147,7 @@ class _Lineage:
         return self.keys.neighbourhoods[centre]
 
     def graph_key(self) -> str:
-        return graph_key(self.graph, 0, self.keys.nodes, self.base)
+        return digest(self.base, self.keys.graph)
 
 
 def _later(
@@ -182,17 +182,17 @@ def lineage_facts(project: Project) -> LineageFacts:
 
 
 class LineageKeys(NamedTuple):
-    """Per lineage node: a digest of its panel facts, and of its panel's neighbourhood."""
+    """Per lineage node, a digest of its panel's neighbourhood; and of the whole graph."""
 
-    nodes: dict[str, str]
     neighbourhoods: dict[str, str]
+    graph: str
 
 
 def lineage_keys(facts: LineageFacts) -> LineageKeys:
     """The costliest keys of a plan, computed apart so that a build can have them made on
     its second core (see :mod:`sitegen.background`)."""
     nodes = node_digests(facts.details)
-    return LineageKeys(nodes, neighbourhood_keys(facts.graph, nodes, PANEL_DEPTH))
+    return LineageKeys(*lineage_digests(facts.graph, nodes, PANEL_DEPTH))
 
 
 def plan_site(

@@ -62,9 +62,20 @@ def neighbourhood_keys(graph: Graph, nodes: Mapping[str, str], depth: int) -> di
     reach (a node's facts, an edge, a node appearing) changes the key. One pass per hop
     over the whole graph replaces a neighbourhood search per page.
     """
+    return lineage_digests(graph, nodes, depth)[0]
+
+
+def lineage_digests(
+    graph: Graph, nodes: Mapping[str, str], depth: int
+) -> tuple[dict[str, str], str]:
+    """:func:`neighbourhood_keys`, and a digest of the whole graph as the lineage pages show
+    it, made from the same local digests: every node's in the graph's order, every node's
+    aliases (the graph page shows them, panels do not) and every edge in order."""
     incident: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    edges = []
     for e in graph.edges:
         edge = repr((e.source, e.target, e.broken))
+        edges.append(edge)
         incident[e.source].append(edge)
         incident[e.target].append(edge)
     sha = hashlib.sha256
@@ -75,7 +86,9 @@ def neighbourhood_keys(graph: Graph, nodes: Mapping[str, str], depth: int) -> di
     up = _folded(local, graph.predecessors(), depth)
     down = _folded(local, graph.successors(), depth)
     prefix = f"{depth}:".encode()
-    return {n: sha(prefix + up[n] + down[n]).hexdigest() for n in local}
+    aliases = repr([node.aliases for node in graph.nodes.values()])
+    whole = sha(b"".join(local.values()) + f"{aliases}\n{edges}".encode()).hexdigest()
+    return {n: sha(prefix + up[n] + down[n]).hexdigest() for n in local}, whole
 
 
 def _folded(
@@ -95,16 +108,6 @@ def _folded(
 def _node_fields(node: Node) -> tuple[str, ...]:
     """What a panel shows of a node: not its aliases (see ``graph_payload``)."""
     return (node.id, node.kind, node.label, node.type, node.collection, node.status)
-
-
-def graph_key(sub: Graph, depth: int, nodes: Mapping[str, str], *more: str) -> str:
-    """A lineage neighbourhood (or the whole graph): its depth, nodes with their facts, edges."""
-    return digest(
-        *more,
-        depth,
-        tuple((tuple(sub.nodes[n]), nodes.get(n, "")) for n in sorted(sub.nodes)),
-        tuple(tuple(e) for e in sorted(sub.edges)),  # plain tuples: their repr runs in C
-    )
 
 
 def collection_key(
