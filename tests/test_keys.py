@@ -8,8 +8,12 @@ from itertools import pairwise
 import pytest
 
 from sitegen.lineage import Edge, Graph, Node
-from sitegen.pages.keys import neighbourhood_keys
+from sitegen.pages.keys import lineage_digests
 from sitegen.pages.lineage import PANEL_DEPTH, panel
+
+
+def neighbourhood_keys(graph: Graph, nodes: dict[str, str], depth: int) -> dict[str, str]:
+    return lineage_digests(graph, nodes, depth)[0]
 
 
 def chain(
@@ -145,7 +149,6 @@ def test_a_collection_batch_key_changes_whenever_one_of_its_version_keys_does() 
 def test_the_whole_graph_key_covers_what_the_lineage_pages_show() -> None:
     """The lineage page and exports show every node with its aliases, every edge in order
     and each node's panel facts: changing any of them changes the key; nothing else does."""
-    from sitegen.pages.keys import lineage_digests
 
     def whole(graph: Graph, nodes: dict[str, str] | None = None) -> str:
         return lineage_digests(graph, nodes or {}, PANEL_DEPTH)[1]

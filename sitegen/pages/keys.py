@@ -53,24 +53,20 @@ def node_digests(details: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def neighbourhood_keys(graph: Graph, nodes: Mapping[str, str], depth: int) -> dict[str, str]:
-    """Per node, a digest of everything within ``depth`` hops upstream and downstream.
+def lineage_digests(
+    graph: Graph, nodes: Mapping[str, str], depth: int
+) -> tuple[dict[str, str], str]:
+    """Per node, a digest of everything within ``depth`` hops upstream and downstream; and
+    a digest of the whole graph as the lineage pages show it.
 
     A lineage panel shows the nodes within ``depth`` hops up and down (fewer around hubs)
     with every edge among them. Each node's local digest covers its facts and its incident
     edges, and each hop folds in the digests one hop further, so a change anywhere in that
     reach (a node's facts, an edge, a node appearing) changes the key. One pass per hop
-    over the whole graph replaces a neighbourhood search per page.
+    over the whole graph replaces a neighbourhood search per page. The whole graph's digest
+    is made from the same local digests: every node's in the graph's order, every node's
+    aliases (the graph page shows them, panels do not) and every edge in order.
     """
-    return lineage_digests(graph, nodes, depth)[0]
-
-
-def lineage_digests(
-    graph: Graph, nodes: Mapping[str, str], depth: int
-) -> tuple[dict[str, str], str]:
-    """:func:`neighbourhood_keys`, and a digest of the whole graph as the lineage pages show
-    it, made from the same local digests: every node's in the graph's order, every node's
-    aliases (the graph page shows them, panels do not) and every edge in order."""
     incident: dict[str, list[str]] = {n: [] for n in graph.nodes}
     edges = []
     for e in graph.edges:
