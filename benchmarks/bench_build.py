@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -215,6 +216,44 @@ def time_cmd(cmd: list[str]) -> float:
     return time.perf_counter() - t
 
 
+def children_cpu() -> tuple[float, float]:
+    """User and kernel CPU seconds of the finished subprocesses so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime, usage.ru_stime
+
+
+def cpu_since(before: tuple[float, float]) -> str:
+    user, kernel = children_cpu()
+    return f"{user - before[0]:.1f} s user + {kernel - before[1]:.1f} s kernel CPU"
+
+
+SETTLED_MARK = OUT / ".last-tree-removal"
+
+
+def remove_tree(path: Path) -> None:
+    """``rm -r``, noting when: see :func:`settle`."""
+    shutil.rmtree(path, ignore_errors=True)
+    SETTLED_MARK.parent.mkdir(parents=True, exist_ok=True)
+    SETTLED_MARK.touch()
+
+
+def settle(seconds: float) -> None:
+    """Wait until ``seconds`` have passed since this benchmark last removed a big tree.
+
+    ext4 without a journal (this machine's root file system) does not reuse an inode freed
+    in the last 60 s, or 360 s while its inode table block is unwritten: every file created
+    in that time scans past each such inode again. Right after the previous run deleted its
+    42,000-file outputs, creating files took 4-5x the CPU (``cp -r`` of the output: 10.4 s
+    of kernel time against 2.5 s), so a build measured then was compared with a copy that
+    did not pay it.
+    """
+    with contextlib.suppress(OSError):
+        left = seconds - (time.time() - SETTLED_MARK.stat().st_mtime)
+        if left > 0:
+            print(f"waiting {left:.0f} s for freed inodes to age (see settle())", flush=True)
+            time.sleep(left)
+
+
 def log_one_version(store: Path, src: Path, files: int) -> tuple[float, str]:
     """Log a new version of a model collection through the public API; return seconds."""
     import sitegen
@@ -265,14 +304,19 @@ def profile_report(prof: Path, top: int) -> str:
 
 def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
     site = work / "site"
+    settle(a.settle)
+    os.sync()  # as before each copy
+    cpu = children_cpu()
     full = run_build(store, site, a.jobs, pss=True)
+    full_cpu = cpu_since(cpu)
     html = count_html(site)
     out_size = du(site)
     pps = full["pages"] / full["build_s"]
     print(
         f"full build: {full['build_s']:.2f} s in build() ({full['wall_s']:.2f} s wall incl. "
         f"interpreter+imports); {full['pages']} pages ({html} HTML) -> {pps:.0f} pages/s "
-        f"({html / full['build_s']:.0f} HTML pages/s); rendered {full['rendered']}",
+        f"({html / full['build_s']:.0f} HTML pages/s); rendered {full['rendered']}; "
+        f"{full_cpu}",
         flush=True,
     )
     print(
@@ -280,14 +324,17 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
         f"{mib(out_size['disk_bytes'])} on disk",
         flush=True,
     )
-    copies = []
+    copies: list[float] = []
+    copies_cpu: list[str] = []
     for i in range(a.copies):
         # Flush first: right after a build, the kernel is still writing the new tree back,
         # and a copy racing that write-back measured 2-4x slower (a floor that flatters).
         os.sync()
-        dst = work / f"site-copy-{i}"
-        copies.append(time_cmd(["cp", "-r", str(site), str(dst)]))
-        shutil.rmtree(dst)
+        cpu = children_cpu()
+        copies.append(time_cmd(["cp", "-r", str(site), str(work / f"site-copy-{i}")]))
+        copies_cpu.append(cpu_since(cpu))
+    for i in range(a.copies):  # after the last copy: each is made before any is deleted
+        remove_tree(work / f"site-copy-{i}")
     floor = min(copies)
     ratio = full["build_s"] / floor
     print(
@@ -295,6 +342,8 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
         f"full build / floor = {ratio:.1f}x",
         flush=True,
     )
+    for i, cpu_text in enumerate(copies_cpu):
+        print(f"  copy {i + 1}: {cpu_text}", flush=True)
 
     nochange = run_build(store, site, a.jobs)
     print(
@@ -434,6 +483,12 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
     p.add_argument("--copies", type=int, default=3, help="cp -r repetitions (floor = best)")
     p.add_argument(
+        "--settle",
+        type=float,
+        default=360,
+        help="seconds since the last big removal before the full build (see settle())",
+    )
+    p.add_argument(
         "--rebuilds",
         type=int,
         default=3,
@@ -476,7 +531,7 @@ def main() -> int:
     work = OUT / f"build-work-{os.getpid()}"
     store = work / "store"
     if work.exists():
-        shutil.rmtree(work)
+        remove_tree(work)
     work.mkdir(parents=True)
     linked_copy(cached, store)
     print(
@@ -491,7 +546,7 @@ def main() -> int:
         profiled(a, shape, work, store)
     print(f"# done  ({machine()})")
     if not a.keep:
-        shutil.rmtree(work)
+        remove_tree(work)
     return 0
 
 

@@ -34,6 +34,7 @@ from sitegen.cells import (
     status_badge,
     time,
 )
+from sitegen.compare import CurveTable
 from sitegen.filters import filesize
 
 KEY_REMOVED = '<span class="gone">removed</span>'
@@ -68,17 +69,20 @@ def step_rows(rows: Any) -> Markup:
 
 
 def curve_rows(rows: Any) -> Markup:
-    """Body rows of a comparison's curve table: ``{version, step, value}`` each.
+    """Body rows of a comparison's curve table: ``{version, step, value}`` each, or a
+    :class:`~sitegen.compare.CurveTable` of each version's sample.
 
     A version's rows are rendered once per process: its curve is on the comparison pages
     of both of its neighbours.
     """
-    return Markup(
-        "".join(
-            _curve_line(label, tuple((r["step"], r["value"]) for r in line))
+    if isinstance(rows, CurveTable):
+        samples = rows.samples
+    else:
+        samples = [
+            (label, tuple((r["step"], r["value"]) for r in line))
             for label, line in groupby(rows, itemgetter("version"))
-        )
-    )
+        ]
+    return Markup("".join(_curve_line(label, sample) for label, sample in samples))
 
 
 @lru_cache(maxsize=4096)

@@ -7,14 +7,17 @@ The first version is the baseline unless ``baseline`` says otherwise.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple, overload
 
 from sitegen.charts import FLATTEN, columns, downsample
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, display_value, flatten_values
-from sitegen.model import Project, Version
+from sitegen.model import Project, Run, Version
+from sitegen.rawjson import RawJSON, raw_numbers
 from sitegen.store.files import FileEntry
 
 ReadObject = Callable[[str], bytes | None]
@@ -211,49 +214,146 @@ def content_diffs(
     return out
 
 
-def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
-    """Training curves of the producing runs, overlaid: one chart per metric 2+ runs share."""
+class CurveLine(NamedTuple):
+    """One run's curve of one metric as comparisons draw it: at most MAX_CURVE_POINTS
+    points, their JSON arrays, and the sample of at most CURVE_TABLE_ROWS points that the
+    table for no-JS readers shows."""
+
+    points: list[tuple[int, float]]
+    sample: tuple[tuple[int, float], ...]
+    steps_json: str
+    values_json: str
+
+
+_LINES: dict[tuple[int, str], tuple[Run, CurveLine]] = {}
+_LINES_KEPT = 4096
+
+
+def curve_line(run: Run, metric: str) -> CurveLine:
+    """The run's line, made once per process: a version's curve is on the comparison pages
+    of both of its neighbours (kept by identity: runs are not hashed by value)."""
+    hit = _LINES.get((id(run), metric))
+    if hit is not None and hit[0] is run:
+        return hit[1]
+    points = downsample(run.series(metric), MAX_CURVE_POINTS)
+    stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
+    line = CurveLine(
+        points,
+        tuple(points[::stride]),
+        raw_numbers([s for s, _ in points]).text,
+        raw_numbers([v for _, v in points]).text,
+    )
+    if len(_LINES) >= _LINES_KEPT:
+        _LINES.clear()
+    _LINES[(id(run), metric)] = (run, line)
+    return line
+
+
+def curve_lines(
+    project: Project, versions: Sequence[Version]
+) -> list[tuple[str, list[tuple[str, CurveLine]]]]:
+    """(metric, [(version label, line), …]) for each metric that two or more of the
+    versions' producing runs logged, by metric name."""
     runs = []
     single = len({x.record.collection for x in versions}) == 1
     for v in versions:
         run = project.run(v.producer) if v.producer else None
         if run is not None and run.history:
             runs.append((v.label if single else v.ref, run))
-    charts = []
     shared: dict[str, int] = {}
     for _, run in runs:
         for key in run.metric_names:
             shared[key] = shared.get(key, 0) + 1
+    out = []
     for metric in sorted(k for k, n in shared.items() if n >= 2):
-        lines = [(label, downsample(run.series(metric), MAX_CURVE_POINTS)) for label, run in runs]
-        if any(points for _, points in lines):
-            charts.append(
-                {
-                    "metric": metric,
-                    "points": sum(len(points) for _, points in lines),
-                    "spec": overlay_spec(metric, lines),
-                    "table": curve_table(lines),
-                }
-            )
-    return charts
+        lines = [(label, curve_line(run, metric)) for label, run in runs]
+        if any(line.points for _, line in lines):
+            out.append((metric, lines))
+    return out
 
 
-def curve_table(lines: list[tuple[str, list[tuple[int, float]]]]) -> list[dict[str, Any]]:
+def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
+    """Training curves of the producing runs, overlaid: one chart per metric 2+ runs share."""
+    return [
+        {
+            "metric": metric,
+            "points": sum(len(line.points) for _, line in lines),
+            "spec": overlay_spec(
+                metric,
+                [columns(line.points, version=label) for label, line in lines if line.points],
+            ),
+            "table": curve_table(lines),
+        }
+        for metric, lines in curve_lines(project, versions)
+    ]
+
+
+def encoded_curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
+    """:func:`curves` for pages: each spec's data is one pre-encoded fragment (spliced in
+    by ``tojson_script``), and each table a :class:`CurveTable` of the lines' samples."""
+    return [
+        {
+            "metric": metric,
+            "points": sum(len(line.points) for _, line in lines),
+            "spec": overlay_spec(metric, RawJSON(_data_json(lines))),
+            "table": CurveTable(lines),
+        }
+        for metric, lines in curve_lines(project, versions)
+    ]
+
+
+def _data_json(lines: list[tuple[str, CurveLine]]) -> str:
+    """``rawjson.dumps([columns(points, version=label), …])``, from each line's arrays."""
+    rows = (
+        f'{{"step":{line.steps_json},"value":{line.values_json},'
+        f'"version":{json.dumps(label, ensure_ascii=False)}}}'
+        for label, line in lines
+        if line.points
+    )
+    return "[" + ",".join(rows) + "]"
+
+
+def curve_table(lines: list[tuple[str, CurveLine]]) -> list[dict[str, Any]]:
     """A sample of each version's curve (at most CURVE_TABLE_ROWS points) for no-JS readers."""
-    rows: list[dict[str, Any]] = []
-    for label, points in lines:
-        stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
-        rows.extend({"step": s, "value": v, "version": label} for s, v in points[::stride])
-    return rows
+    return [
+        {"step": s, "value": v, "version": label} for label, line in lines for s, v in line.sample
+    ]
 
 
-def overlay_spec(metric: str, lines: list[tuple[str, list[tuple[int, float]]]]) -> dict[str, Any]:
+class CurveTable(Sequence[dict[str, Any]]):
+    """:func:`curve_table`'s rows, kept as each line's sample until a template asks for rows
+    (``h.curve_rows`` renders the samples directly)."""
+
+    def __init__(self, lines: list[tuple[str, CurveLine]]) -> None:
+        self.samples = [(label, line.sample) for label, line in lines]
+        self._length = sum(len(sample) for _, sample in self.samples)
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | Sequence[dict[str, Any]]:
+        return self._rows[index]
+
+    @cached_property
+    def _rows(self) -> list[dict[str, Any]]:
+        return [
+            {"step": s, "value": v, "version": label}
+            for label, sample in self.samples
+            for s, v in sample
+        ]
+
+
+def overlay_spec(metric: str, values: list[dict[str, Any]] | RawJSON) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": metric,
         "width": "container",
         "height": 220,
-        "data": {"values": [columns(points, version=label) for label, points in lines if points]},
+        "data": {"values": values},
         "transform": FLATTEN,
         "mark": {"type": "line", "tooltip": True},
         "encoding": {
@@ -288,7 +388,9 @@ def compare(
     baseline: int = 0,
     read: ReadObject | None = None,
     with_contents: bool = True,
+    encoded: bool = False,
 ) -> dict[str, Any]:
+    """The comparison; ``encoded`` curves are for pages (see :func:`encoded_curves`)."""
     runs = [project.run(v.producer) if v.producer else None for v in versions]
     summaries = [dict(r.record.summary) if r else None for r in runs]
     result: dict[str, Any] = {
@@ -304,7 +406,7 @@ def compare(
             for i, v in enumerate(versions)
             if i != baseline
         ],
-        "curves": curves(project, versions),
+        "curves": (encoded_curves if encoded else curves)(project, versions),
     }
     if len({v.record.collection for v in versions}) == 1:
         for facts, v in zip(result["versions"], versions, strict=True):

@@ -63,17 +63,16 @@ def dumps(value: Any, ensure_ascii: bool) -> str:
     return _SPLICED.sub(lambda match: raws[int(match[1])], text) if raws else text
 
 
-@lru_cache(maxsize=8192)
-def raw_numbers(values: tuple[float, ...]) -> RawJSON:
-    """A list of numbers encoded once: a run's curve appears on its run page and on the
-    comparison pages of both neighbours, and formatting floats is most of their JSON's cost."""
+def raw_numbers(values: Sequence[float]) -> RawJSON:
+    """A list of numbers, encoded. Not cached by value: ``(0, 1)`` equals ``(0.0, 1.0)``,
+    so a cache would write one as the other, depending on which page came first."""
     return RawJSON(json.dumps(list(values), separators=(",", ":")))
 
 
 def compact_chart(spec: Mapping[str, Any]) -> dict[str, Any]:
     """A chart spec whose ``step``/``value`` data arrays are pre-encoded fragments."""
     values = [
-        {**row, "step": raw_numbers(tuple(row["step"])), "value": raw_numbers(tuple(row["value"]))}
+        {**row, "step": raw_numbers(row["step"]), "value": raw_numbers(row["value"])}
         for row in spec["data"]["values"]
     ]
     return {**spec, "data": {**spec["data"], "values": values}}

@@ -148,7 +148,17 @@ def test_pre_encoded_chart_data_is_spliced_into_the_script_json() -> None:
     compact = compact_chart(spec)
     assert str(tojson_script(compact)) == str(tojson_script(spec))
     assert "</script>" not in tojson_script(compact)
-    assert compact_chart(spec)["data"]["values"][0]["step"] is compact["data"]["values"][0]["step"]
+
+
+def test_number_fragments_keep_each_list_s_own_text() -> None:
+    """Equal lists of ints and of floats (``0 == 0.0``) each keep their own JSON text,
+    whichever is encoded first: pages must not depend on what a process rendered before."""
+    assert raw_numbers([0, 1]).text == "[0,1]"
+    assert raw_numbers([0.0, 1.0]).text == "[0.0,1.0]"
+    steps_first = compact_chart({"data": {"values": [{"step": [0, 1], "value": [0.0, 1.0]}]}})
+    assert (
+        str(tojson_script(steps_first)) == '{"data":{"values":[{"step":[0,1],"value":[0.0,1.0]}]}}'
+    )
 
 
 def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:

@@ -18,10 +18,14 @@ from typing import Any
 import pytest
 
 from sitegen.build import BuildOptions, build
+from sitegen.cell_rows import curve_rows
 from sitegen.compare import (
+    CurveTable,
     compare,
     content_diffs,
+    curve_line,
     curves,
+    encoded_curves,
     file_changes,
     keyed_rows,
     metric_rows,
@@ -37,6 +41,7 @@ from sitegen.contentdiff import (
     side_by_side,
     structural,
 )
+from sitegen.filters import tojson_script
 from sitegen.model import Collection, Project, Run, Version
 from sitegen.pages.common import SiteInfo
 from sitegen.pages.compare import any_page, pair_page
@@ -462,6 +467,35 @@ def test_notes_for_different_collections() -> None:
 def test_curves_need_two_runs_sharing_a_metric() -> None:
     proj, versions, _ = pair_project()
     assert curves(proj, versions[:1]) == []
+
+
+def test_pages_get_the_same_curves_pre_encoded() -> None:
+    """The pair pages' curves (fragments encoded once per run) write exactly the JSON and
+    table rows of the plain comparison that ``sitegen compare`` prints."""
+    r0, r1 = rrecord("r0"), rrecord("r1")
+    h0 = tuple({"_step": i, "loss": 1.0 / (i + 1), "acc": i / 7} for i in range(450))
+    h1 = tuple({"_step": i, "loss": 0.5 / (i + 1), "acc": i / 9} for i in range(90))
+    v0 = version(vrecord(0, (), "r0"))
+    v1 = version(vrecord(1, (), "r1", name="</script><img src=x onerror=alert(1)>"))
+    proj = project([v0, v1], [Run(r0, h0), Run(r1, h1)])
+    plain, encoded = curves(proj, [v0, v1]), encoded_curves(proj, [v0, v1])
+    assert [c["metric"] for c in encoded] == ["acc", "loss"]
+    for a, b in zip(plain, encoded, strict=True):
+        assert str(tojson_script(b["spec"])) == str(tojson_script(a["spec"]))
+        assert "<" not in str(tojson_script(b["spec"]))
+        assert isinstance(b["table"], CurveTable)
+        assert list(b["table"]) == a["table"] and len(b["table"]) == len(a["table"])
+        assert b["table"][-1] == a["table"][-1] and b["points"] == a["points"]
+        assert str(curve_rows(b["table"])) == str(curve_rows(a["table"]))
+
+
+def test_curve_lines_are_kept_per_run_object_not_per_run_id() -> None:
+    record = rrecord("r0")
+    first = Run(record, tuple({"_step": i, "loss": float(i)} for i in range(3)))
+    second = Run(record, tuple({"_step": i, "loss": -float(i)} for i in range(3)))
+    assert curve_line(first, "loss") is curve_line(first, "loss")
+    assert curve_line(second, "loss").values_json == "[-0.0,-1.0,-2.0]"
+    assert curve_line(first, "loss").values_json == "[0.0,1.0,2.0]"
 
 
 def test_non_finite_history_values_do_not_break_the_page_json() -> None:

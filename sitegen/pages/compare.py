@@ -26,7 +26,7 @@ from sitegen.pages.common import (
     version_data_url,
     version_url,
 )
-from sitegen.rawjson import compact_chart, raw_history
+from sitegen.rawjson import raw_history
 
 HISTORY_POINTS = 200
 
@@ -57,12 +57,10 @@ def pair_page(
     ctx = base_context(
         site, url, "compare", f"{collection.ref}: {a.label}..{b.label}", crumbs, chart_scripts()
     )
-    comparison = compare(project, [a, b], config, 0, read)
+    comparison = compare(project, [a, b], config, 0, read, encoded=True)
     for facts in comparison["versions"]:
         facts["href"] = rel(url, version_url(facts["collection"], facts["version"]))
         facts["run_href"] = rel(url, run_url(facts["run"])) if facts["run"] else None
-    for curve in comparison["curves"]:
-        curve["spec"] = compact_chart(curve["spec"])
     ctx["comparison"] = comparison
     ctx["collection"] = {"ref": collection.ref, "href": rel(url, collection_url(collection.ref))}
     ctx["any_href"] = (
