@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, Protocol, TypeGuard
 
 MAX_POINTS = 1000
 POINT_MARKS_UP_TO = 200
@@ -27,6 +28,43 @@ def downsample(
         high = max(chunk, key=lambda p: p[1])
         out.extend(sorted({low, high}))
     return out
+
+
+class HasSeries(Protocol):
+    def series(self, metric: str) -> list[tuple[int, float]]: ...
+
+
+class EncodedSeries(NamedTuple):
+    """A curve as charts draw it, and its steps and values as JSON arrays."""
+
+    points: list[tuple[int, float]]
+    steps_json: str
+    values_json: str
+
+
+_ENCODED: dict[tuple[int, str, int], tuple[HasSeries, EncodedSeries]] = {}
+_ENCODED_KEPT = 8192
+
+
+def encoded_series(run: HasSeries, metric: str, limit: int = MAX_POINTS) -> EncodedSeries:
+    """``downsample(run.series(metric), limit)``, encoded once per process for each run
+    object (a run's curve is on its page and on the comparison pages of its versions'
+    neighbours; runs are not hashed by value). Limits that keep every point share it."""
+    full = run.series(metric)
+    key = (id(run), metric, limit if len(full) > limit else 0)
+    hit = _ENCODED.get(key)
+    if hit is not None and hit[0] is run:
+        return hit[1]
+    points = downsample(full, limit)
+    encoded = EncodedSeries(
+        points,
+        json.dumps([s for s, _ in points], separators=(",", ":")),
+        json.dumps([v for _, v in points], separators=(",", ":")),
+    )
+    if len(_ENCODED) >= _ENCODED_KEPT:
+        _ENCODED.clear()
+    _ENCODED[key] = (run, encoded)
+    return encoded
 
 
 def series(history: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int, float]]:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple, overload
 
-from sitegen.charts import FLATTEN, columns, downsample
+from sitegen.charts import FLATTEN, columns, encoded_series
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, display_value, flatten_values
 from sitegen.model import Project, Run, Version
-from sitegen.rawjson import RawJSON, raw_numbers
+from sitegen.rawjson import RawJSON
 from sitegen.store.files import FileEntry
 
 ReadObject = Callable[[str], bytes | None]
@@ -215,9 +215,9 @@ def content_diffs(
 
 
 class CurveLine(NamedTuple):
-    """One run's curve of one metric as comparisons draw it: at most MAX_CURVE_POINTS
-    points, their JSON arrays, and the sample of at most CURVE_TABLE_ROWS points that the
-    table for no-JS readers shows."""
+    """One run's curve of one metric as comparisons draw it (at most MAX_CURVE_POINTS
+    points, encoded), and the sample of at most CURVE_TABLE_ROWS points that the table for
+    no-JS readers shows."""
 
     points: list[tuple[int, float]]
     sample: tuple[tuple[int, float], ...]
@@ -225,28 +225,10 @@ class CurveLine(NamedTuple):
     values_json: str
 
 
-_LINES: dict[tuple[int, str], tuple[Run, CurveLine]] = {}
-_LINES_KEPT = 4096
-
-
 def curve_line(run: Run, metric: str) -> CurveLine:
-    """The run's line, made once per process: a version's curve is on the comparison pages
-    of both of its neighbours (kept by identity: runs are not hashed by value)."""
-    hit = _LINES.get((id(run), metric))
-    if hit is not None and hit[0] is run:
-        return hit[1]
-    points = downsample(run.series(metric), MAX_CURVE_POINTS)
+    points, steps_json, values_json = encoded_series(run, metric, MAX_CURVE_POINTS)
     stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
-    line = CurveLine(
-        points,
-        tuple(points[::stride]),
-        raw_numbers([s for s, _ in points]).text,
-        raw_numbers([v for _, v in points]).text,
-    )
-    if len(_LINES) >= _LINES_KEPT:
-        _LINES.clear()
-    _LINES[(id(run), metric)] = (run, line)
-    return line
+    return CurveLine(points, tuple(points[::stride]), steps_json, values_json)
 
 
 def curve_lines(

@@ -63,18 +63,8 @@ def dumps(value: Any, ensure_ascii: bool) -> str:
     return _SPLICED.sub(lambda match: raws[int(match[1])], text) if raws else text
 
 
-def raw_numbers(values: Sequence[float]) -> RawJSON:
-    """A list of numbers, encoded. Not cached by value: ``(0, 1)`` equals ``(0.0, 1.0)``,
-    so a cache would write one as the other, depending on which page came first."""
-    return RawJSON(json.dumps(list(values), separators=(",", ":")))
-
-
-def compact_chart(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """A chart spec whose ``step``/``value`` data arrays are pre-encoded fragments."""
-    values = [
-        {**row, "step": raw_numbers(row["step"]), "value": raw_numbers(row["value"])}
-        for row in spec["data"]["values"]
-    ]
+def with_data(spec: Mapping[str, Any], values: RawJSON) -> dict[str, Any]:
+    """A chart spec whose ``data.values`` is a pre-encoded fragment."""
     return {**spec, "data": {**spec["data"], "values": values}}
 
 

@@ -9,8 +9,9 @@ import pytest
 from markupsafe import escape
 
 from sitegen import cell_rows, cells
+from sitegen.charts import encoded_series
 from sitegen.filters import fmtnum, tojson_script
-from sitegen.rawjson import compact_chart, raw_numbers
+from sitegen.rawjson import RawJSON, with_data
 
 XSS = '<script>alert("x")</script>'
 NO_CHANGES: dict[str, list[dict[str, object]]] = {
@@ -145,24 +146,33 @@ def test_metric_rows_mark_the_best_and_the_deltas_against_the_baseline() -> None
 
 def test_pre_encoded_chart_data_is_spliced_into_the_script_json() -> None:
     spec = {"data": {"values": [{"step": [0, 1], "value": [0.5, 0.25], "version": "</script>"}]}}
-    compact = compact_chart(spec)
-    assert str(tojson_script(compact)) == str(tojson_script(spec))
-    assert "</script>" not in tojson_script(compact)
+    raw = RawJSON('[{"step":[0,1],"value":[0.5,0.25],"version":"</script>"}]')
+    assert str(tojson_script(with_data(spec, raw))) == str(tojson_script(spec))
+    assert "</script>" not in tojson_script(with_data(spec, raw))
 
 
-def test_number_fragments_keep_each_list_s_own_text() -> None:
-    """Equal lists of ints and of floats (``0 == 0.0``) each keep their own JSON text,
-    whichever is encoded first: pages must not depend on what a process rendered before."""
-    assert raw_numbers([0, 1]).text == "[0,1]"
-    assert raw_numbers([0.0, 1.0]).text == "[0.0,1.0]"
-    steps_first = compact_chart({"data": {"values": [{"step": [0, 1], "value": [0.0, 1.0]}]}})
-    assert (
-        str(tojson_script(steps_first)) == '{"data":{"values":[{"step":[0,1],"value":[0.0,1.0]}]}}'
-    )
+class _Run:
+    def __init__(self, points: list[tuple[int, float]]) -> None:
+        self.points = points
+
+    def series(self, metric: str) -> list[tuple[int, float]]:
+        return self.points
+
+
+def test_encoded_series_are_kept_per_run_object_with_their_own_text() -> None:
+    """Kept by run object, not by value: ``[0, 1]`` equals ``[0.0, 1.0]``, and a cache by
+    value would write one as the other, depending on which page a process made first."""
+    ints, floats = _Run([(0, 0), (1, 1)]), _Run([(0, 0.0), (1, 1.0)])
+    assert encoded_series(ints, "m").values_json == "[0,1]"
+    assert encoded_series(floats, "m").values_json == "[0.0,1.0]"
+    assert encoded_series(floats, "m") is encoded_series(floats, "m", 2)  # nothing dropped
+    long = _Run([(i, float(i % 7)) for i in range(50)])
+    assert len(encoded_series(long, "m", 10).points) <= 10
+    assert json.loads(encoded_series(long, "m").steps_json) == list(range(50))
 
 
 def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:
-    forged = {"x": "\x00splice-00000000000000000000000000000000-0", "y": raw_numbers((1.0,))}
+    forged = {"x": "\x00splice-00000000000000000000000000000000-0", "y": RawJSON("[1.0]")}
     assert json.loads(str(tojson_script(forged))) == {"x": forged["x"], "y": [1.0]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sitegen.assets import GRAPH_ASSETS
-from sitegen.charts import downsample, line_spec
+from sitegen.charts import encoded_series, line_spec
 from sitegen.config import SiteConfig
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, Run
@@ -19,7 +19,7 @@ from sitegen.pages.common import (
     rel,
     run_url,
 )
-from sitegen.rawjson import compact_chart
+from sitegen.rawjson import RawJSON, with_data
 from sitegen.store.records import REF_RE
 
 FALLBACK_ROWS = 50
@@ -43,15 +43,16 @@ def charts(run: Run) -> list[dict[str, Any]]:
     out = []
     for index, metric in enumerate(run.metric_names):
         points = run.series(metric)
-        shown = downsample(points)
+        shown = encoded_series(run, metric)
         stride = max(1, len(points) // FALLBACK_ROWS)
         table = [{"step": s, "value": v} for s, v in points[::stride]][:FALLBACK_ROWS]
+        data = f'[{{"step":{shown.steps_json},"value":{shown.values_json}}}]'
         out.append(
             {
                 "id": f"chart-{index}",
                 "metric": metric,
-                "spec_json": compact_chart(line_spec(metric, shown)),
-                "points": len(shown),
+                "spec_json": with_data(line_spec(metric, shown.points), RawJSON(data)),
+                "points": len(shown.points),
                 "steps": len(points),
                 "table": table,
             }
