@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, Protocol, TypeGuard
+from typing import Any, Protocol, TypeGuard
 
 MAX_POINTS = 1000
 POINT_MARKS_UP_TO = 200
@@ -34,12 +34,23 @@ class HasSeries(Protocol):
     def series(self, metric: str) -> list[tuple[int, float]]: ...
 
 
-class EncodedSeries(NamedTuple):
+class EncodedSeries:
     """A curve as charts draw it, and its steps and values as JSON arrays."""
 
-    points: list[tuple[int, float]]
-    steps_json: str
-    values_json: str
+    __slots__ = ("_pairs_json", "points", "steps_json", "values_json")
+
+    def __init__(self, points: list[tuple[int, float]]) -> None:
+        self.points = points
+        self.steps_json = json.dumps([s for s, _ in points], separators=(",", ":"))
+        self.values_json = json.dumps([v for _, v in points], separators=(",", ":"))
+        self._pairs_json: str | None = None
+
+    @property
+    def pairs_json(self) -> str:
+        """``[[step, value], …]``, the form of the version data scripts."""
+        if self._pairs_json is None:
+            self._pairs_json = json.dumps([list(p) for p in self.points], separators=(",", ":"))
+        return self._pairs_json
 
 
 _ENCODED: dict[tuple[int, str, int], tuple[HasSeries, EncodedSeries]] = {}
@@ -55,12 +66,7 @@ def encoded_series(run: HasSeries, metric: str, limit: int = MAX_POINTS) -> Enco
     hit = _ENCODED.get(key)
     if hit is not None and hit[0] is run:
         return hit[1]
-    points = downsample(full, limit)
-    encoded = EncodedSeries(
-        points,
-        json.dumps([s for s, _ in points], separators=(",", ":")),
-        json.dumps([v for _, v in points], separators=(",", ":")),
-    )
+    encoded = EncodedSeries(downsample(full, limit))
     if len(_ENCODED) >= _ENCODED_KEPT:
         _ENCODED.clear()
     _ENCODED[key] = (run, encoded)

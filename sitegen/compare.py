@@ -226,9 +226,10 @@ class CurveLine(NamedTuple):
 
 
 def curve_line(run: Run, metric: str) -> CurveLine:
-    points, steps_json, values_json = encoded_series(run, metric, MAX_CURVE_POINTS)
+    encoded = encoded_series(run, metric, MAX_CURVE_POINTS)
+    points = encoded.points
     stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
-    return CurveLine(points, tuple(points[::stride]), steps_json, values_json)
+    return CurveLine(points, tuple(points[::stride]), encoded.steps_json, encoded.values_json)
 
 
 def curve_lines(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 
@@ -66,17 +65,6 @@ def dumps(value: Any, ensure_ascii: bool) -> str:
 def with_data(spec: Mapping[str, Any], values: RawJSON) -> dict[str, Any]:
     """A chart spec whose ``data.values`` is a pre-encoded fragment."""
     return {**spec, "data": {**spec["data"], "values": values}}
-
-
-@lru_cache(maxsize=8192)
-def raw_points(points: tuple[tuple[int, float], ...]) -> RawJSON:
-    """``[[step, value], …]`` encoded once: a run's history goes into the data script of
-    every version it produced."""
-    return RawJSON(json.dumps([list(point) for point in points], separators=(",", ":")))
-
-
-def raw_history(series: Mapping[str, Sequence[tuple[int, float]]]) -> dict[str, RawJSON]:
-    return {metric: raw_points(tuple(points)) for metric, points in series.items()}
 
 
 class RawValues(Mapping[str, RawJSON]):

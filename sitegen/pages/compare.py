@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from sitegen import rawjson
-from sitegen.charts import downsample
+from sitegen.charts import encoded_series
 from sitegen.compare import ReadObject, compare
 from sitegen.config import LOWER_IS_BETTER, SiteConfig
 from sitegen.model import Collection, Project
@@ -26,7 +26,7 @@ from sitegen.pages.common import (
     version_data_url,
     version_url,
 )
-from sitegen.rawjson import raw_history
+from sitegen.rawjson import RawJSON
 
 HISTORY_POINTS = 200
 
@@ -116,8 +116,10 @@ def version_files(
     """
     v = collection.versions[index]
     run = project.run(v.producer) if v.producer else None
-    history = raw_history(
-        {m: downsample(run.series(m), HISTORY_POINTS) for m in run.metric_names} if run else {}
+    history = (
+        {m: RawJSON(encoded_series(run, m, HISTORY_POINTS).pairs_json) for m in run.metric_names}
+        if run
+        else {}
     )
     assert "history" not in body
     halves = [
