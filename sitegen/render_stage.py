@@ -29,7 +29,7 @@ from sitegen.pages import Page, Planned, batches
 from sitegen.previous import PreviousSite
 from sitegen.render import context_fingerprint, make_environment, render_page
 from sitegen.two_ends import TwoEnds
-from sitegen.write import write_file
+from sitegen.write import write_at
 
 PARALLEL_FROM_PAGES = 400
 CHUNK = 16
@@ -39,7 +39,7 @@ SITE_WIDE_NICE = 5  # the reuse check, which they wait for, comes first
 @dataclass(frozen=True)
 class _Job:
     planned: list[Planned]
-    staging: Path
+    staging_fd: int  # the staging folder, open: pages are written relative to it
     previous: PreviousSite
     salt: str
     theme_dir: Path | None
@@ -109,10 +109,9 @@ def _write_page(page: Page, fingerprint: str) -> Rendered:
     if _ENV is None:
         _ENV = make_environment(_JOB.theme_dir)
     data = render_page(_ENV, page)
-    write_file(_JOB.staging, page.url, data)
+    st = write_at(_JOB.staging_fd, page.url, data)
     recorded = f"{fingerprint}:{hashlib.sha256(data).hexdigest()}"
-    identity = statcache.identity(os.path.join(_JOB.staging, page.url))
-    return Rendered(page.url, recorded, True, identity)
+    return Rendered(page.url, recorded, True, (st.st_ino, st.st_size, st.st_mtime_ns))
 
 
 def batch_fingerprints(planned: list[Planned], salt: str) -> dict[str, str]:
@@ -176,7 +175,8 @@ def render_all(
     when enough pages are left to render.
     """
     global _JOB, _ENV
-    _JOB = _Job(planned, staging, previous, salt, theme_dir, batch_prints)
+    staging_fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    _JOB = _Job(planned, staging_fd, previous, salt, theme_dir, batch_prints)
     _ENV = None
     try:
         if not previous.pages:
@@ -196,6 +196,7 @@ def render_all(
             site_wide.cancel()
     finally:
         _JOB, _ENV = None, None
+        os.close(staging_fd)
 
 
 def _from_the_front(groups: list[Planned], ends: TwoEnds) -> list[Rendered]:

@@ -76,6 +76,39 @@ def write_file(staging: Path, url: str, data: bytes) -> None:
         handle.write(data)
 
 
+def write_at(root: int, url: str, data: bytes) -> os.stat_result:
+    """Write ``url``, a site-relative path, under the directory open as ``root``; its stat.
+
+    Relative to an open directory and stat-ed through the open file: one short path walk
+    per page instead of three from ``/`` (check the folder, open, stat), for 40,000 pages.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    try:
+        fd = os.open(url, flags, 0o666, dir_fd=root)
+    except FileNotFoundError:
+        _make_dirs_at(root, url.rpartition("/")[0])
+        fd = os.open(url, flags, 0o666, dir_fd=root)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs_at(root: int, path: str) -> None:
+    """``os.makedirs`` under an open directory (render workers may race to make one)."""
+    try:
+        os.mkdir(path, dir_fd=root)
+    except FileNotFoundError:
+        _make_dirs_at(root, path.rpartition("/")[0])
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, dir_fd=root)
+    except FileExistsError:
+        pass
+
+
 def _make_parent(target: str) -> None:
     """Plain strings and one syscall in the common case: tens of thousands of pages."""
     parent = os.path.dirname(target)

@@ -202,3 +202,30 @@ def test_the_build_manifest_is_written_as_json_dumps_would(tmp_path: Path) -> No
         body = {**info, "pages": dict(sorted(pages.items()))}
         expected = json.dumps(body, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
         assert manifest_text(info, pages) == expected
+
+
+def test_pages_are_written_relative_to_the_open_staging_folder(tmp_path: Path) -> None:
+    """``write_at`` makes missing folders, replaces a file's bytes, and returns the stat of
+    what it wrote (the identity a rebuild checks pages by)."""
+    import os
+
+    from sitegen.write import write_at
+
+    root = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        (tmp_path / "artifacts" / "model").mkdir(parents=True)  # made by another worker
+        st = write_at(root, "artifacts/model/m/v1/index.html", b"<p>one</p>")
+        write_at(root, "artifacts/model/m/v2/index.html", b"two")
+        again = write_at(root, "artifacts/model/m/v1/index.html", b"<p>1</p>")
+    finally:
+        os.close(root)
+    page = tmp_path / "artifacts/model/m/v1/index.html"
+    assert page.read_bytes() == b"<p>1</p>"
+    assert (tmp_path / "artifacts/model/m/v2/index.html").read_bytes() == b"two"
+    on_disk = page.stat()
+    assert (again.st_ino, again.st_size, again.st_mtime_ns) == (
+        on_disk.st_ino,
+        on_disk.st_size,
+        on_disk.st_mtime_ns,
+    )
+    assert st.st_size == len(b"<p>one</p>")
