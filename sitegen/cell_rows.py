@@ -97,24 +97,33 @@ def _curve_line(label: Any, points: tuple[tuple[Any, Any], ...]) -> str:
 
 def file_rows(files: Any) -> Markup:
     """Body rows of a version's files table: path, size, sha256 and where the bytes are."""
-    out = []
-    for f in files:
-        source = ""
-        if f["download_href"]:
-            source += f'<a href="{_esc(f["download_href"])}" download>download</a>'
-        if f["ref_uri"]:
-            source += (
-                '<span class="ref-uri"><span class="chip chip-ref">reference</span> '
-                f"<code>{_esc(f['ref_uri'])}</code></span>"
-            )
-        if not f["download_href"] and not f["ref_uri"]:
-            source += '<span class="muted">not published</span>'
-        out.append(
-            f'<tr>\n<td class="path"><code>{_esc(f["path"])}</code></td>\n'
-            f'<td class="num nowrap"{_sort_value(f["size"])}>{_esc(filesize(f["size"]))}</td>\n'
-            f'<td>{_digest(f["sha256"])}</td>\n<td class="source">\n{source}</td>\n</tr>\n'
+    return Markup(
+        "".join(
+            _file_row(f["path"], f["size"], f["sha256"], f["ref_uri"], f["download_href"])
+            for f in files
         )
-    return Markup("".join(out))
+    )
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _file_row(path: Any, size: Any, sha256: Any, ref_uri: Any, download_href: str | None) -> str:
+    """One file's row, made once per process: most files of a version are its
+    predecessor's, and version pages sit at one depth, so their download links match."""
+    source = ""
+    if download_href:
+        source += f'<a href="{_esc(download_href)}" download>download</a>'
+    if ref_uri:
+        source += (
+            '<span class="ref-uri"><span class="chip chip-ref">reference</span> '
+            f"<code>{_esc(ref_uri)}</code></span>"
+        )
+    if not download_href and not ref_uri:
+        source += '<span class="muted">not published</span>'
+    return (
+        f'<tr>\n<td class="path"><code>{_esc(path)}</code></td>\n'
+        f'<td class="num nowrap"{_sort_value(size)}>{_esc(filesize(size))}</td>\n'
+        f'<td>{_digest(sha256)}</td>\n<td class="source">\n{source}</td>\n</tr>\n'
+    )
 
 
 MINUS = "\u2212"
