@@ -171,3 +171,22 @@ def test_quick_path_and_uri_checks_agree_with_the_full_checks() -> None:
         expected = hashlib.sha256((line + "\n").encode()).hexdigest()
         assert entries_digest([(path, sha, 1, uri)]) == expected
     assert plain > 1000
+
+
+def test_history_lines_that_are_not_objects_are_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON line that is not an object (text, a list) is reported like any bad row, on the
+    first build and on the next one from the records memo (it used to end in a traceback)."""
+    monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
+    small_project(tmp_path / "store", tmp_path)
+    history = tmp_path / "store/runs/train1/history.jsonl"
+    kept = len(history.read_text().splitlines())
+    with history.open("a") as handle:
+        handle.write('"not a row"\n[1, 2]\n{"loss": 3}\n')
+    for _ in range(2):
+        assert main(["build", str(tmp_path / "store"), "-o", str(tmp_path / "site")]) == 1
+        err = capsys.readouterr().err
+        for line in (kept + 1, kept + 2, kept + 3):
+            assert f"{history}:{line}: history row must be an object" in err
+        assert "Traceback" not in err

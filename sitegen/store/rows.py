@@ -17,9 +17,11 @@ Row = Mapping[str, Any]
 
 
 def row_shape(rows: Sequence[Row]) -> tuple[frozenset[str], bool]:
-    """Every key of the rows, and whether any value is itself a mapping."""
+    """Every key of the rows, and whether any value is itself a mapping (rows that are not
+    mappings are left to validation, which reports them)."""
     if isinstance(rows, PackedRows):
         return rows.keys, rows.nested
+    rows = [row for row in rows if isinstance(row, Mapping)]  # the rest fail validation
     keys = frozenset(key for row in rows for key in row)
     kinds = {type(value) for row in rows for value in row.values()}  # a few, not 800,000
     return keys, any(issubclass(kind, Mapping) for kind in kinds)
