@@ -16,6 +16,7 @@ from sitegen.config import MetricSpec, SiteConfig
 from sitegen.errors import Problem
 from sitegen.store.events import Event
 from sitegen.store.records import CollectionInfo, Records, RunRecord, VersionRecord
+from sitegen.store.rows import Curves, PackedRows
 
 MAX_DEFAULT_METRICS = 4
 
@@ -75,14 +76,24 @@ class Run:
     @cached_property
     def metric_names(self) -> tuple[str, ...]:
         """Numeric metrics in the history, sorted (computed once per run)."""
-        return tuple(history_metrics(self.history))
+        curves = self._curves
+        return curves.names if curves else tuple(history_metrics(self.history))
 
     def series(self, metric: str) -> list[tuple[int, float]]:
         """(step, value) points of ``metric``, cached: pages and comparisons share them."""
         cache = self._series
         if metric not in cache:
-            cache[metric] = series(self.history, metric)
+            curves = self._curves
+            if curves and metric in curves.names:
+                cache[metric] = curves.series(metric)
+            else:
+                cache[metric] = series(self.history, metric)
         return cache[metric]
+
+    @property
+    def _curves(self) -> Curves | None:
+        """A memoized history's curves, read without unpacking its rows."""
+        return self.history.curves if isinstance(self.history, PackedRows) else None
 
     @cached_property
     def _series(self) -> dict[str, list[tuple[int, float]]]:

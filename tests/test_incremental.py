@@ -432,6 +432,39 @@ def test_memoized_histories_are_packed_and_still_redacted() -> None:
     assert redact(records, SiteConfig(redact_keys=("nothing",)))[0].histories["r1"] is packed
 
 
+def test_memoized_histories_keep_their_curves_beside_the_rows() -> None:
+    """A history that went through the memo gives its metrics and points without being
+    unpacked, exactly as read from the rows (NaN, infinity, booleans and text skipped)."""
+    import pickle
+
+    from sitegen.charts import history_metrics, series
+    from sitegen.model import Run
+    from sitegen.store.records import RunRecord
+    from sitegen.store.rows import PackedRows
+
+    rows = (
+        {"_step": 0, "loss": 1.5, "acc": True, "note": "x", "lr": 3},
+        {"_step": 2, "loss": float("nan"), "acc": 0.25, "lr": 1e-3},
+        {"_step": 5, "loss": float("inf"), "acc": 0.5},
+        {"_step": 9, "loss": -0.0, "big": 10**30},
+    )
+    packed = pickle.loads(pickle.dumps(PackedRows.of(rows), protocol=5))
+    assert packed.curves is not None and not packed.unpacked
+    run = Run(RunRecord.__new__(RunRecord), packed)
+    assert run.metric_names == tuple(history_metrics(rows)) == ("acc", "big", "loss", "lr")
+    for name in run.metric_names:
+        assert run.series(name) == series(rows, name)
+        assert [type(s) for s, _ in run.series(name)] == [int] * len(series(rows, name))
+    assert not packed.unpacked, "curves are read without the rows"
+    again = pickle.loads(pickle.dumps(packed, protocol=5))
+    assert again.curves is not None and again.curves.names == packed.curves.names
+    huge = pickle.loads(pickle.dumps(PackedRows.of(({"_step": 2**70, "x": 1.0},)), protocol=5))
+    assert huge.curves is None
+    for bad in ([{"_step": 0, "x": 1.0}, "not a row"], [{"x": 1.0}], [{"_step": True, "x": 1}]):
+        assert pickle.loads(pickle.dumps(PackedRows.of(bad), protocol=5)).curves is None
+    assert Run(RunRecord.__new__(RunRecord), huge).series("x") == [(2**70, 1.0)]
+
+
 def test_the_event_log_is_memoized_in_chunks_and_only_the_last_is_rewritten(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

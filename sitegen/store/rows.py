@@ -8,9 +8,11 @@ facts redaction needs (its keys, whether any value is nested) and unpacked on fi
 from __future__ import annotations
 
 import pickle
+from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsIndex
 
+from sitegen.charts import history_metrics, series
 from sitegen.store.packed import Blob, Packed, blob_for_pickle
 
 Row = Mapping[str, Any]
@@ -27,10 +29,47 @@ def row_shape(rows: Sequence[Row]) -> tuple[frozenset[str], bool]:
     return keys, any(issubclass(kind, Mapping) for kind in kinds)
 
 
-class PackedRows(Packed[Row]):
-    """History rows unpickled on first use; ``keys`` and ``nested`` as :func:`row_shape`."""
+class Curves:
+    """Every numeric metric's ``(step, value)`` points (:func:`~sitegen.charts.series`), as
+    two arrays of machine numbers: what run and comparison pages draw, without unpacking
+    the rows (a render worker would otherwise unpickle and scan every run's history)."""
 
-    __slots__ = ("_blob", "keys", "nested")
+    __slots__ = ("blob", "counts", "names")
+
+    def __init__(self, names: tuple[str, ...], counts: tuple[int, ...], blob: Blob) -> None:
+        self.names = names
+        self.counts = counts
+        self.blob = blob
+
+    @classmethod
+    def of(cls, rows: Sequence[Row]) -> Curves | None:
+        """None unless every row is one that validation keeps (a mapping with an integer
+        ``_step`` that fits 64 bits): the pages of other histories read the rows kept."""
+        if not all(isinstance(row, dict) and type(row.get("_step")) is int for row in rows):
+            return None
+        names = tuple(history_metrics(rows))
+        points = [series(rows, name) for name in names]
+        try:
+            steps = array("q", [s for line in points for s, _ in line])
+        except OverflowError:
+            return None
+        values = array("d", [v for line in points for _, v in line])
+        return cls(names, tuple(map(len, points)), steps.tobytes() + values.tobytes())
+
+    def series(self, name: str) -> list[tuple[int, float]]:
+        index = self.names.index(name)
+        start, count, total = sum(self.counts[:index]), self.counts[index], sum(self.counts)
+        steps, values = array("q"), array("d")
+        steps.frombytes(self.blob[8 * start : 8 * (start + count)])
+        values.frombytes(self.blob[8 * (total + start) : 8 * (total + start + count)])
+        return list(zip(steps.tolist(), values.tolist(), strict=True))
+
+
+class PackedRows(Packed[Row]):
+    """History rows unpickled on first use; ``keys`` and ``nested`` as :func:`row_shape`;
+    ``curves``, once the rows have been through the memo (made when they are packed)."""
+
+    __slots__ = ("_blob", "curves", "keys", "nested")
 
     def __init__(
         self,
@@ -39,11 +78,13 @@ class PackedRows(Packed[Row]):
         keys: frozenset[str],
         nested: bool,
         rows: tuple[Row, ...] | None = None,
+        curves: Curves | None = None,
     ) -> None:
         super().__init__(length, rows)
         self._blob = blob
         self.keys = keys
         self.nested = nested
+        self.curves = curves
 
     @classmethod
     def of(cls, rows: Sequence[Row]) -> PackedRows:
@@ -52,12 +93,27 @@ class PackedRows(Packed[Row]):
         return cls(None, len(rows), *row_shape(rows), rows=tuple(rows))
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
-        blob = self._blob
+        blob, curves = self._blob, self.curves
         if blob is None:
             blob = pickle.dumps(self.items(), protocol=pickle.HIGHEST_PROTOCOL)
+        if curves is None:
+            curves = Curves.of(self.items())
+        packed_curves = None
+        if curves is not None:
+            packed_curves = (
+                curves.names,
+                curves.counts,
+                blob_for_pickle(curves.blob, int(protocol)),
+            )
         return (
-            PackedRows,
-            (blob_for_pickle(blob, int(protocol)), len(self), self.keys, self.nested),
+            _unpickle,
+            (
+                blob_for_pickle(blob, int(protocol)),
+                len(self),
+                self.keys,
+                self.nested,
+                packed_curves,
+            ),
         )
 
     def _unpack(self) -> tuple[Row, ...]:
@@ -65,3 +121,13 @@ class PackedRows(Packed[Row]):
         if not isinstance(rows, tuple) or len(rows) != len(self):
             raise ValueError("packed history rows are damaged")
         return rows
+
+
+def _unpickle(
+    blob: Blob,
+    length: int,
+    keys: frozenset[str],
+    nested: bool,
+    curves: tuple[tuple[str, ...], tuple[int, ...], Blob] | None,
+) -> PackedRows:
+    return PackedRows(blob, length, keys, nested, curves=Curves(*curves) if curves else None)
