@@ -126,8 +126,8 @@ def _file_row(path: Any, size: Any, sha256: Any, ref_uri: Any, download_href: st
     )
 
 
-MINUS = "\u2212"
-ARROW_TO = '<span aria-hidden="true">→</span><span class="visually-hidden"> to </span>'
+MINUS = "&minus;"
+ARROW_TO = '<span aria-hidden="true">&rarr;</span><span class="visually-hidden"> to </span>'
 REFERENCE_CHIP = ' <span class="chip chip-ref">reference</span>'
 
 
@@ -138,7 +138,7 @@ def file_change_rows(fc: Any, diff_links: bool) -> Markup:
     for index, f in enumerate(fc["modified"], 1):
         link = f' <a class="diff-link" href="#diff-{index}">diff</a>' if diff_links else ""
         change = f["delta"]
-        sign = "+" if change > 0 else (MINUS if change < 0 else "±")
+        sign = "+" if change > 0 else (MINUS if change < 0 else "&plusmn;")
         out.append(
             f"{_change_head('changed', 'modified', f['path'])}{_path_cell(f)}{link}</td>"
             f'<td class="num">{_esc(filesize(f["old_size"]))}</td>'
@@ -152,7 +152,7 @@ def file_change_rows(fc: Any, diff_links: bool) -> Markup:
             f"{_change_head('renamed', 'renamed', f['to'])}"
             f'<td class="path"><code>{_esc(f["from"])}</code> {ARROW_TO} '
             f'<code>{_esc(f["to"])}</code></td><td class="num">{size}</td>'
-            f'<td class="num">{size}</td><td class="num">±0 B</td>'
+            f'<td class="num">{size}</td><td class="num">&plusmn;0 B</td>'
             f"<td>{_digest(f['sha256'])}</td></tr>\n"
         )
     return Markup("".join(out))
@@ -161,7 +161,7 @@ def file_change_rows(fc: Any, diff_links: bool) -> Markup:
 def _one_sided_row(state: str, f: Any) -> str:
     """A file only one side has: its size under that side, a dash under the other."""
     size = _esc(filesize(f["size"]))
-    missing = '<td class="num muted">—</td>'
+    missing = '<td class="num muted">&mdash;</td>'
     present = f'<td class="num">{size}</td>'
     sizes, sign = (missing + present, "+") if state == "added" else (present + missing, MINUS)
     return (
@@ -195,7 +195,7 @@ def keyed_rows(rows: Any) -> Markup:
     )
 
 
-BEST_MARK = ' <span class="best-mark"><span aria-hidden="true">★</span> best</span>'
+BEST_MARK = ' <span class="best-mark"><span aria-hidden="true">&#9733;</span> best</span>'
 
 
 def metric_rows(rows: Any, base: int) -> Markup:
@@ -265,7 +265,9 @@ def edge_rows(edges: Any) -> Markup:
 
 
 BROKEN_ROW = ' class="lg-broken-row"'
-BROKEN_BADGE = '<span class="badge badge-broken"><span aria-hidden="true">⚠ </span>broken</span>'
+BROKEN_BADGE = (
+    '<span class="badge badge-broken"><span aria-hidden="true">&#9888; </span>broken</span>'
+)
 EDGE_OK = '<span class="muted">ok</span>'
 
 
@@ -292,7 +294,7 @@ def _run_row(run: Any) -> str:
         f"<tr>\n<td>{run_link(run)}</td>\n<td>{_esc(run['job_type'] or '')}</td>\n"
         f'<td data-value="{_esc(run["status"] or "")}">{status_badge(run["status"])}</td>\n'
         f'<td data-value="{_esc(started or "")}" class="nowrap">{time(started)}</td>\n'
-        f'<td class="num nowrap">{_esc(run["duration"] or "—")}</td>\n{metrics}</tr>\n'
+        f'<td class="num nowrap">{_esc(run["duration"]) if run["duration"] else "&mdash;"}</td>\n{metrics}</tr>\n'
     )
 
 

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from sitegen.filters import fmtnum, short, timefmt
 
-MUTED_DASH = Markup('<span class="muted">—</span>')
+MUTED_DASH = Markup('<span class="muted">&mdash;</span>')
 
 STATE_MARKS = {
     "changed": Markup(
@@ -27,13 +27,13 @@ STATE_MARKS = {
         '<span class="mark" aria-hidden="true">+</span><span class="visually-hidden">added: </span>'
     ),
     "removed": Markup(
-        '<span class="mark" aria-hidden="true">\u2212</span><span class="visually-hidden">removed</span>'
+        '<span class="mark" aria-hidden="true">&minus;</span><span class="visually-hidden">removed</span>'
     ),
     "renamed": Markup(
-        '<span class="mark" aria-hidden="true">→</span><span class="visually-hidden">renamed: </span>'
+        '<span class="mark" aria-hidden="true">&rarr;</span><span class="visually-hidden">renamed: </span>'
     ),
     "missing": Markup(
-        '<span class="mark" aria-hidden="true">—</span><span class="visually-hidden">missing</span>'
+        '<span class="mark" aria-hidden="true">&mdash;</span><span class="visually-hidden">missing</span>'
     ),
 }
 
@@ -227,7 +227,7 @@ def delta(value: Any, prev: Any, direction: Any = None) -> Markup:
         kind = "better" if diff < 0 else "worse"
     else:
         kind = "changed"
-    arrow, sign = ("▲", "+") if diff > 0 else ("▼", "")
+    arrow, sign = ("&#9650;", "+") if diff > 0 else ("&#9660;", "")
     return Markup(
         f'<span class="delta delta-{kind}" title="{kind} than the previous version">'
         f'<span aria-hidden="true">{arrow}</span>{sign}{_esc(fmtnum(diff))}'
@@ -235,7 +235,12 @@ def delta(value: Any, prev: Any, direction: Any = None) -> Markup:
     )
 
 
-STATUS_MARKS = {"finished": "✓", "failed": "✗", "crashed": "⚠", "running": "●"}
+STATUS_MARKS = {
+    "finished": "&#10003;",
+    "failed": "&#10007;",
+    "crashed": "&#9888;",
+    "running": "&#9679;",
+}
 
 
 def status_badge(status: Any) -> Markup:
@@ -255,9 +260,9 @@ def path_items(paths: Any) -> Markup:
 
 
 DIRECTION_MARKERS = {
-    "higher": '<span class="dir" title="higher is better"><span aria-hidden="true">↑</span>'
+    "higher": '<span class="dir" title="higher is better"><span aria-hidden="true">&uarr;</span>'
     '<span class="visually-hidden"> (higher is better)</span></span>',
-    "lower": '<span class="dir" title="lower is better"><span aria-hidden="true">↓</span>'
+    "lower": '<span class="dir" title="lower is better"><span aria-hidden="true">&darr;</span>'
     '<span class="visually-hidden"> (lower is better)</span></span>',
 }
 
@@ -273,7 +278,7 @@ def delta_span(d: Any) -> Markup:
         return Markup(
             '<span class="cmp-delta delta-same"><span aria-hidden="true">=</span> same</span>'
         )
-    arrow = "▲" if d["abs"] > 0 else "▼"
+    arrow = "&#9650;" if d["abs"] > 0 else "&#9660;"
     pct = f" ({d['pct']:+.2f}%)" if d["pct"] is not None else ""
     verdict = _esc(d["better"])
     return Markup(

@@ -28,13 +28,16 @@ def tojson_script(value: Any) -> Markup:
     return Markup(text)
 
 
+DASH = Markup("&mdash;")  # for a missing value; pages are ASCII (see docs/site.md)
+
+
 def filesize(value: Any) -> str:
-    return human_size(value) if isinstance(value, int) else "—"
+    return human_size(value) if isinstance(value, int) else DASH
 
 
 def fmtnum(value: Any) -> str:
     if value is None:
-        return "—"
+        return DASH
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int):
@@ -45,7 +48,7 @@ def fmtnum(value: Any) -> str:
 def timefmt(value: Any) -> str:
     parsed = parse_time(value) if isinstance(value, str) else None
     if parsed is None:
-        return str(value or "—")
+        return str(value) if value else DASH
     return datetime.strftime(parsed, "%Y-%m-%d %H:%M UTC")
 
 

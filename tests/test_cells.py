@@ -75,7 +75,7 @@ def test_delta_says_better_or_worse_by_direction() -> None:
     assert "delta-better" in cells.delta(0.9, 0.8, "higher")
     assert "delta-worse" in cells.delta(0.9, 0.8, "lower")
     assert "delta-changed" in cells.delta(0.9, 0.8, None)
-    assert "▼" in cells.delta(1, 2) and "+" not in cells.delta(1, 2)
+    assert "&#9660;" in cells.delta(1, 2) and "+" not in cells.delta(1, 2)  # ▼
     assert cells.delta(1, 1) == "" and cells.delta(True, 0) == "" and cells.delta("a", 1) == ""
 
 
@@ -104,7 +104,7 @@ def test_links_read_attributes_as_well_as_keys() -> None:
 
 def test_status_badges_have_a_text_marker() -> None:
     assert cells.status_badge("Finished") == (
-        '<span class="badge status-finished"><span aria-hidden="true">✓ </span>finished</span>'
+        '<span class="badge status-finished"><span aria-hidden="true">&#10003; </span>finished</span>'
     )
     assert cells.status_badge(None) == '<span class="badge status-other">unknown</span>'
 
@@ -132,7 +132,7 @@ def test_changed_files_rows_carry_state_sizes_and_diff_links() -> None:
     html = cell_rows.file_change_rows(fc, diff_links=True)
     assert html.count("<tr ") == 2
     assert '<tr class="state-added" data-key="a">' in html and "chip-ref" in html
-    assert "+1.5 KB" in html and "\u22122.0 KB" in html and 'href="#diff-1"' in html
+    assert "+1.5 KB" in html and "&minus;2.0 KB" in html and 'href="#diff-1"' in html
     assert "diff-link" not in cell_rows.file_change_rows(fc, diff_links=False)
 
 
@@ -141,7 +141,7 @@ def test_metric_rows_mark_the_best_and_the_deltas_against_the_baseline() -> None
     assert 'class="cell num metric state-base"' in html
     assert 'state-better is-best" data-state="better" data-best="true"' in html
     assert "(+50.00%)" in html and '<span class="gone">missing</span>' in html
-    assert "↑" in html
+    assert "&uarr;" in html
 
 
 def test_pre_encoded_chart_data_is_spliced_into_the_script_json() -> None:
@@ -218,7 +218,7 @@ OLD_EDGE_LOOP = """{% for e in edges %}
 <td data-value="{{ e.source }}"><span class="lg-kind lg-kind-{{ e.source_kind }}">{{ e.source_kind|replace("-", " ") }}</span> {% if e.source_href %}<a href="{{ e.source_href }}">{{ e.source }}</a>{% else %}<code>{{ e.source }}</code>{% endif %}</td>
 <td class="muted">{{ e.relation }}</td>
 <td data-value="{{ e.target }}"><span class="lg-kind lg-kind-{{ e.target_kind }}">{{ e.target_kind|replace("-", " ") }}</span> {% if e.target_href %}<a href="{{ e.target_href }}">{{ e.target }}</a>{% else %}<code>{{ e.target }}</code>{% endif %}</td>
-<td>{% if e.broken %}<span class="badge badge-broken"><span aria-hidden="true">⚠ </span>broken</span>{% else %}<span class="muted">ok</span>{% endif %}</td>
+<td>{% if e.broken %}<span class="badge badge-broken"><span aria-hidden="true">&#9888; </span>broken</span>{% else %}<span class="muted">ok</span>{% endif %}</td>
 </tr>
 {% endfor %}
 """
