@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from itertools import pairwise
 
@@ -57,7 +58,7 @@ def test_an_alias_move_changes_no_panel_and_no_key() -> None:
     for node in before.nodes:
         shown = panel({}, before, "x.html", node)
         assert shown == panel({}, after, "x.html", node)
-        assert all(n["aliases"] == [] for n in shown["payload"]["nodes"])
+        assert all(json.loads(n.text)["aliases"] == [] for n in shown["payload"]["nodes"])
 
 
 def test_node_facts_are_part_of_the_key() -> None:

@@ -607,3 +607,28 @@ def test_many_encoder_writes_what_json_dumps_writes() -> None:
         for value in values:
             expected = json.dumps(value, sort_keys=True, ensure_ascii=ascii_only, default=str)
             assert encode(value) == expected
+
+
+def test_panel_nodes_encoded_once_give_the_page_the_same_json() -> None:
+    """A panel's nodes are spliced in from parts made once per node; the script JSON is
+    exactly what encoding the whole payload gives (hostile names, missing details, links
+    from two pages, and the same node again after its facts change)."""
+    from sitegen.filters import tojson_script
+    from sitegen.pages.lineage import graph_payload
+    from sitegen.pages.lineage import panel_payload as encoded
+    from sitegen.rawjson import RawValues
+
+    hostile = '</script><img src=x onerror=alert(1)> "é\u2028'
+    nodes = {
+        "v:model/m:v1": Node("v:model/m:v1", "version", "v1", "model", f"model/{hostile}", ""),
+        "r:run1": Node("r:run1", "run", hostile, "train", "", "finished"),
+        "r:gone": Node("r:gone", "missing-run", "gone", "", "", ""),
+    }
+    graph = Graph.of(nodes, (Edge("v:model/m:v1", "r:run1"), Edge("r:gone", "v:model/m:v1")))
+    for facts in ({"r:run1": {"config": {"lr": 0.1, "x": hostile}}}, {"r:run1": {}}):
+        details = RawValues(facts)
+        for url in ("artifacts/model/m/v1/index.html", "runs/run1/index.html"):
+            plain = graph_payload(facts, graph, url, "r:run1")
+            fast = encoded(details, graph, url, "r:run1")
+            assert str(tojson_script(fast)) == str(tojson_script(plain))
+            assert "</script>" not in str(tojson_script(fast))

@@ -21,6 +21,7 @@ from sitegen.pages.common import (
     run_url,
     version_url,
 )
+from sitegen.rawjson import RawJSON, RawValues
 
 FULL_GRAPH_LIMIT = 5000
 EDGE_TABLE_LIMIT = 1000
@@ -95,6 +96,48 @@ def graph_payload(
     return {"format": 1, "centre": centre, "nodes": nodes, "edges": edges}
 
 
+def panel_payload(details: RawValues, graph: Graph, from_url: str, centre: str) -> dict[str, Any]:
+    """:func:`graph_payload` of a panel, each node pre-encoded (``tojson_script`` splices
+    them in): a node is in the panel of every page within three hops of it, and only its
+    link and position differ from one page to the next."""
+    positions = layout(graph)
+    nodes = []
+    for node in graph.nodes.values():
+        head, tail = _node_parts(node, details)
+        target = node_url(node)
+        href = _string(rel(from_url, target)) if target else "null"
+        x, y = positions[node.id]
+        nodes.append(RawJSON(f'{head}{href}{tail}{x},"y":{y}}}'))
+    edges = [{"source": e.source, "target": e.target, "broken": e.broken} for e in graph.edges]
+    return {"format": 1, "centre": centre, "nodes": nodes, "edges": edges}
+
+
+_PARTS: dict[str, tuple[Node, RawValues, tuple[str, str]]] = {}
+_PARTS_KEPT = 50_000
+
+
+def _node_parts(node: Node, details: RawValues) -> tuple[str, str]:
+    """A panel node's JSON before its ``href`` value, and after it up to its ``x`` value
+    (the keys sorted, as ``tojson_script`` writes them); made once per process."""
+    hit = _PARTS.get(node.id)
+    if hit is not None and hit[0] is node and hit[1] is details:
+        return hit[2]
+    facts = details[node.id].text if node.id in details else "{}"
+    head = f'{{"aliases":[],"collection":{_string(node.collection)},"details":{facts},"href":'
+    tail = (
+        f',"id":{_string(node.id)},"kind":{_string(node.kind)},"label":{_string(node.label)},'
+        f'"status":{_string(node.status)},"type":{_string(node.type)},"x":'
+    )
+    if len(_PARTS) >= _PARTS_KEPT:
+        _PARTS.clear()
+    _PARTS[node.id] = (node, details, (head, tail))
+    return head, tail
+
+
+def _string(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def edge_rows(graph: Graph, from_url: str, limit: int = EDGE_TABLE_LIMIT) -> list[dict[str, Any]]:
     rows = []
     for e in graph.edges[:limit]:
@@ -164,11 +207,11 @@ def panel_graph(graph: Graph, centre: str) -> tuple[Graph, int]:
     return sub, depth
 
 
-def panel(details: Mapping[str, Any], graph: Graph, url: str, centre: str) -> dict[str, Any]:
+def panel(details: RawValues, graph: Graph, url: str, centre: str) -> dict[str, Any]:
     """Neighbourhood data for a version or run page: depth and direction chosen in the browser."""
     sub, depth = panel_graph(graph, centre)
     return {
-        "payload": graph_payload(details, sub, url, centre),
+        "payload": panel_payload(details, sub, url, centre),
         "edges": edge_rows(sub, url, 500),
         "max_depth": depth,
         "lineage_href": rel(url, URL),
