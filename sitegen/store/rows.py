@@ -66,8 +66,8 @@ class Curves:
 
 
 class PackedRows(Packed[Row]):
-    """History rows unpickled on first use; ``keys`` and ``nested`` as :func:`row_shape`;
-    ``curves``, once the rows have been through the memo (made when they are packed)."""
+    """History rows unpickled on first use; ``keys`` and ``nested`` as :func:`row_shape`,
+    and ``curves`` (None when the rows do not all pass validation)."""
 
     __slots__ = ("_blob", "curves", "keys", "nested")
 
@@ -89,15 +89,14 @@ class PackedRows(Packed[Row]):
     @classmethod
     def of(cls, rows: Sequence[Row]) -> PackedRows:
         """Rows just parsed: packed only when pickled (a cold build's memory peak is not
-        raised by a second copy of every history)."""
-        return cls(None, len(rows), *row_shape(rows), rows=tuple(rows))
+        raised by a second copy of every history); their curves made now, while parsing
+        (on both cores in a cold build), so that this build's pages draw from them too."""
+        return cls(None, len(rows), *row_shape(rows), rows=tuple(rows), curves=Curves.of(rows))
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         blob, curves = self._blob, self.curves
         if blob is None:
             blob = pickle.dumps(self.items(), protocol=pickle.HIGHEST_PROTOCOL)
-        if curves is None:
-            curves = Curves.of(self.items())
         packed_curves = None
         if curves is not None:
             packed_curves = (
