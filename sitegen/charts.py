@@ -47,9 +47,12 @@ class EncodedSeries:
 
     @property
     def pairs_json(self) -> str:
-        """``[[step, value], …]``, the form of the version data scripts."""
+        """``[[step, value], …]``, the form of the version data scripts, from the numbers
+        already written (JSON numbers hold no comma; formatting floats is the costly part)."""
         if self._pairs_json is None:
-            self._pairs_json = json.dumps([list(p) for p in self.points], separators=(",", ":"))
+            steps, values = self.steps_json[1:-1].split(","), self.values_json[1:-1].split(",")
+            pairs = ",".join(f"[{s},{v}]" for s, v in zip(steps, values, strict=True))
+            self._pairs_json = f"[{pairs}]" if self.points else "[]"
         return self._pairs_json
 
 

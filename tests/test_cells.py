@@ -169,6 +169,9 @@ def test_encoded_series_are_kept_per_run_object_with_their_own_text() -> None:
     long = _Run([(i, float(i % 7)) for i in range(50)])
     assert len(encoded_series(long, "m", 10).points) <= 10
     assert json.loads(encoded_series(long, "m").steps_json) == list(range(50))
+    for run in (ints, floats, long, _Run([]), _Run([(-3, -1e-300), (10**18, float(2**60))])):
+        pairs = [list(p) for p in run.points]
+        assert encoded_series(run, "m").pairs_json == json.dumps(pairs, separators=(",", ":"))
 
 
 def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:
