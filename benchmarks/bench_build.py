@@ -19,6 +19,12 @@ output; rebuild after one new version <= 2 s; peak RSS <= 1 GiB. Timings on a sh
 machine swing by a factor of two from minute to minute, so the copy floor is the best of
 ``--copies`` copies and the rebuild after one new version the best of ``--rebuilds``
 rebuilds, each after logging one more version (all of them are printed).
+
+The full build and the copies are measured in the same state of the file system: on this
+machine's ext4 (no journal), creating files right after a big tree was deleted costs several
+times the kernel CPU (see :func:`settle`), so the full build waits until the benchmark's last
+big removal is ``--settle`` seconds old, and the copies are all made before any is removed.
+The user and kernel CPU of the build and of each copy are printed.
 """
 
 from __future__ import annotations
