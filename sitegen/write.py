@@ -99,6 +99,8 @@ def write_at(root: int, url: str, data: bytes) -> os.stat_result:
 
 def _make_dirs_at(root: int, path: str) -> None:
     """``os.makedirs`` under an open directory (render workers may race to make one)."""
+    if not path:
+        raise FileNotFoundError("the staging folder itself is gone")
     try:
         os.mkdir(path, dir_fd=root)
     except FileNotFoundError:

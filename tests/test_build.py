@@ -248,3 +248,12 @@ def test_pages_are_written_relative_to_the_open_staging_folder(tmp_path: Path) -
         on_disk.st_mtime_ns,
     )
     assert st.st_size == len(b"<p>one</p>")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    root = os.open(gone, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        gone.rmdir()
+        with pytest.raises(FileNotFoundError):
+            write_at(root, "deep/page.html", b"x")
+    finally:
+        os.close(root)
