@@ -33,7 +33,7 @@ from sitegen.store.format import (
 from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.packed import Blob, blob_for_pickle
 from sitegen.store.reader import Raw, RawStore
-from sitegen.store.rows import PackedRows
+from sitegen.store.rows import PackedRows, valid_row
 
 RUN_STATUSES = frozenset({"running", "finished", "failed", "crashed"})
 REF_RE = re.compile(r"^([a-z0-9][a-z0-9._-]*)/([A-Za-z0-9][A-Za-z0-9._-]*):v(0|[1-9][0-9]*)\Z")
@@ -492,7 +492,7 @@ def check_history(raw: Raw, problems: list[Problem]) -> tuple[Mapping[str, Any],
     rows = raw.data if isinstance(raw.data, (list, PackedRows)) else []
     good: list[Mapping[str, Any]] = []
     for index, row in enumerate(rows):
-        if isinstance(row, dict) and type(row.get("_step")) is int:
+        if valid_row(row):
             good.append(row)
         else:
             problems.append(

@@ -18,6 +18,11 @@ from sitegen.store.packed import Blob, Packed, blob_for_pickle
 Row = Mapping[str, Any]
 
 
+def valid_row(row: object) -> bool:
+    """A history row as validation keeps it: a mapping with an integer ``_step``."""
+    return isinstance(row, dict) and type(row.get("_step")) is int
+
+
 def row_shape(rows: Sequence[Row]) -> tuple[frozenset[str], bool]:
     """Every key of the rows, and whether any value is itself a mapping (rows that are not
     mappings are left to validation, which reports them)."""
@@ -45,7 +50,7 @@ class Curves:
     def of(cls, rows: Sequence[Row]) -> Curves | None:
         """None unless every row is one that validation keeps (a mapping with an integer
         ``_step`` that fits 64 bits): the pages of other histories read the rows kept."""
-        if not all(isinstance(row, dict) and type(row.get("_step")) is int for row in rows):
+        if not all(map(valid_row, rows)):
             return None
         names = tuple(history_metrics(rows))
         points = [series(rows, name) for name in names]
