@@ -55,6 +55,13 @@ class EncodedSeries:
             self._pairs_json = f"[{pairs}]" if self.points else "[]"
         return self._pairs_json
 
+    def columns_json(self, **fields: str) -> str:
+        """:func:`columns` of the points, as compact JSON with sorted keys (the way
+        ``rawjson.dumps`` writes it), from the arrays already written."""
+        parts = {key: json.dumps(value, ensure_ascii=False) for key, value in fields.items()}
+        parts.update(step=self.steps_json, value=self.values_json)
+        return "{" + ",".join(f"{json.dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+
 
 _ENCODED: dict[tuple[int, str, int], tuple[HasSeries, EncodedSeries]] = {}
 _ENCODED_KEPT = 8192
@@ -121,15 +128,20 @@ FLATTEN = [{"flatten": ["step", "value"]}]  # parallel arrays -> one row per poi
 
 
 def line_spec(
-    metric: str, points: Sequence[tuple[int, float]], title: str = "", x_title: str = "step"
+    metric: str,
+    points: Sequence[tuple[int, float]],
+    title: str = "",
+    x_title: str = "step",
+    values: Any = None,
 ) -> dict[str, Any]:
-    """A line chart of ``metric`` over steps (or version numbers), points marked when few."""
+    """A line chart of ``metric`` over steps (or version numbers), points marked when few;
+    ``values``: the data already encoded (a ``RawJSON`` of ``[columns(points)]``)."""
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "title": title or metric,
         "width": "container",
         "height": 220,
-        "data": {"values": [columns(points)]},
+        "data": {"values": [columns(points)] if values is None else values},
         "transform": FLATTEN,
         "mark": {"type": "line", "point": len(points) <= POINT_MARKS_UP_TO, "tooltip": True},
         "encoding": {

@@ -7,13 +7,12 @@ The first version is the baseline unless ``baseline`` says otherwise.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple, overload
 
-from sitegen.charts import FLATTEN, columns, encoded_series
+from sitegen.charts import FLATTEN, EncodedSeries, columns, encoded_series
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, display_value, flatten_values
 from sitegen.model import Project, Run, Version
@@ -219,17 +218,14 @@ class CurveLine(NamedTuple):
     points, encoded), and the sample of at most CURVE_TABLE_ROWS points that the table for
     no-JS readers shows."""
 
-    points: list[tuple[int, float]]
+    series: EncodedSeries
     sample: tuple[tuple[int, float], ...]
-    steps_json: str
-    values_json: str
 
 
 def curve_line(run: Run, metric: str) -> CurveLine:
-    encoded = encoded_series(run, metric, MAX_CURVE_POINTS)
-    points = encoded.points
-    stride = max(1, -(-len(points) // CURVE_TABLE_ROWS))
-    return CurveLine(points, tuple(points[::stride]), encoded.steps_json, encoded.values_json)
+    series = encoded_series(run, metric, MAX_CURVE_POINTS)
+    stride = max(1, -(-len(series.points) // CURVE_TABLE_ROWS))
+    return CurveLine(series, tuple(series.points[::stride]))
 
 
 def curve_lines(
@@ -250,7 +246,7 @@ def curve_lines(
     out = []
     for metric in sorted(k for k, n in shared.items() if n >= 2):
         lines = [(label, curve_line(run, metric)) for label, run in runs]
-        if any(line.points for _, line in lines):
+        if any(line.series.points for _, line in lines):
             out.append((metric, lines))
     return out
 
@@ -260,10 +256,14 @@ def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]
     return [
         {
             "metric": metric,
-            "points": sum(len(line.points) for _, line in lines),
+            "points": sum(len(line.series.points) for _, line in lines),
             "spec": overlay_spec(
                 metric,
-                [columns(line.points, version=label) for label, line in lines if line.points],
+                [
+                    columns(line.series.points, version=label)
+                    for label, line in lines
+                    if line.series.points
+                ],
             ),
             "table": curve_table(lines),
         }
@@ -277,7 +277,7 @@ def encoded_curves(project: Project, versions: Sequence[Version]) -> list[dict[s
     return [
         {
             "metric": metric,
-            "points": sum(len(line.points) for _, line in lines),
+            "points": sum(len(line.series.points) for _, line in lines),
             "spec": overlay_spec(metric, RawJSON(_data_json(lines))),
             "table": CurveTable(lines),
         }
@@ -287,12 +287,7 @@ def encoded_curves(project: Project, versions: Sequence[Version]) -> list[dict[s
 
 def _data_json(lines: list[tuple[str, CurveLine]]) -> str:
     """``rawjson.dumps([columns(points, version=label), …])``, from each line's arrays."""
-    rows = (
-        f'{{"step":{line.steps_json},"value":{line.values_json},'
-        f'"version":{json.dumps(label, ensure_ascii=False)}}}'
-        for label, line in lines
-        if line.points
-    )
+    rows = (line.series.columns_json(version=label) for label, line in lines if line.series.points)
     return "[" + ",".join(rows) + "]"
 
 

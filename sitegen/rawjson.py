@@ -62,11 +62,6 @@ def dumps(value: Any, ensure_ascii: bool) -> str:
     return _SPLICED.sub(lambda match: raws[int(match[1])], text) if raws else text
 
 
-def with_data(spec: Mapping[str, Any], values: RawJSON) -> dict[str, Any]:
-    """A chart spec whose ``data.values`` is a pre-encoded fragment."""
-    return {**spec, "data": {**spec["data"], "values": values}}
-
-
 class RawValues(Mapping[str, RawJSON]):
     """A mapping's values, each encoded (sorted, compact, not ASCII-escaped: the way
     :func:`~sitegen.filters.tojson_script` writes them) the first time it is asked for.

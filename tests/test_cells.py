@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 from markupsafe import escape
 
-from sitegen import cell_rows, cells
-from sitegen.charts import encoded_series
+from sitegen import cell_rows, cells, rawjson
+from sitegen.charts import columns, encoded_series
 from sitegen.filters import fmtnum, tojson_script
-from sitegen.rawjson import RawJSON, with_data
+from sitegen.rawjson import RawJSON
 
 XSS = '<script>alert("x")</script>'
 NO_CHANGES: dict[str, list[dict[str, object]]] = {
@@ -147,8 +147,9 @@ def test_metric_rows_mark_the_best_and_the_deltas_against_the_baseline() -> None
 def test_pre_encoded_chart_data_is_spliced_into_the_script_json() -> None:
     spec = {"data": {"values": [{"step": [0, 1], "value": [0.5, 0.25], "version": "</script>"}]}}
     raw = RawJSON('[{"step":[0,1],"value":[0.5,0.25],"version":"</script>"}]')
-    assert str(tojson_script(with_data(spec, raw))) == str(tojson_script(spec))
-    assert "</script>" not in tojson_script(with_data(spec, raw))
+    spliced = {"data": {"values": raw}}
+    assert str(tojson_script(spliced)) == str(tojson_script(spec))
+    assert "</script>" not in tojson_script(spliced)
 
 
 class _Run:
@@ -172,6 +173,9 @@ def test_encoded_series_are_kept_per_run_object_with_their_own_text() -> None:
     for run in (ints, floats, long, _Run([]), _Run([(-3, -1e-300), (10**18, float(2**60))])):
         pairs = [list(p) for p in run.points]
         assert encoded_series(run, "m").pairs_json == json.dumps(pairs, separators=(",", ":"))
+        for fields in ({}, {"version": 'v1 "é" </script>'}):
+            plain = rawjson.dumps(columns(run.points, **fields), ensure_ascii=False)
+            assert encoded_series(run, "m").columns_json(**fields) == plain
 
 
 def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:

@@ -493,9 +493,9 @@ def test_curve_lines_are_kept_per_run_object_not_per_run_id() -> None:
     record = rrecord("r0")
     first = Run(record, tuple({"_step": i, "loss": float(i)} for i in range(3)))
     second = Run(record, tuple({"_step": i, "loss": -float(i)} for i in range(3)))
-    assert curve_line(first, "loss").values_json is curve_line(first, "loss").values_json
-    assert curve_line(second, "loss").values_json == "[-0.0,-1.0,-2.0]"
-    assert curve_line(first, "loss").values_json == "[0.0,1.0,2.0]"
+    assert curve_line(first, "loss").series is curve_line(first, "loss").series
+    assert curve_line(second, "loss").series.values_json == "[-0.0,-1.0,-2.0]"
+    assert curve_line(first, "loss").series.values_json == "[0.0,1.0,2.0]"
 
 
 def test_non_finite_history_values_do_not_break_the_page_json() -> None:

@@ -19,7 +19,7 @@ from sitegen.pages.common import (
     rel,
     run_url,
 )
-from sitegen.rawjson import RawJSON, with_data
+from sitegen.rawjson import RawJSON
 from sitegen.store.records import REF_RE
 
 FALLBACK_ROWS = 50
@@ -46,12 +46,12 @@ def charts(run: Run) -> list[dict[str, Any]]:
         shown = encoded_series(run, metric)
         stride = max(1, len(points) // FALLBACK_ROWS)
         table = [{"step": s, "value": v} for s, v in points[::stride]][:FALLBACK_ROWS]
-        data = f'[{{"step":{shown.steps_json},"value":{shown.values_json}}}]'
+        data = RawJSON(f"[{shown.columns_json()}]")
         out.append(
             {
                 "id": f"chart-{index}",
                 "metric": metric,
-                "spec_json": with_data(line_spec(metric, shown.points), RawJSON(data)),
+                "spec_json": line_spec(metric, shown.points, values=data),
                 "points": len(shown.points),
                 "steps": len(points),
                 "table": table,
