@@ -70,10 +70,12 @@ def new_staging_dir(out: Path) -> Path:
 
 
 def write_file(staging: Path, url: str, data: bytes) -> None:
-    target = os.path.join(staging, url)
-    _make_parent(target)
-    with open(target, "wb") as handle:
-        handle.write(data)
+    """:func:`write_at` for the few files a build writes besides its pages."""
+    root = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        write_at(root, url, data)
+    finally:
+        os.close(root)
 
 
 def write_at(root: int, url: str, data: bytes) -> os.stat_result:
@@ -112,7 +114,7 @@ def _make_dirs_at(root: int, path: str) -> None:
 
 
 def _make_parent(target: str) -> None:
-    """Plain strings and one syscall in the common case: tens of thousands of pages."""
+    """Plain strings and one syscall in the common case (a rebuild may move many pages)."""
     parent = os.path.dirname(target)
     if not os.path.isdir(parent):
         os.makedirs(parent, exist_ok=True)
