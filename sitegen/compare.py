@@ -265,7 +265,7 @@ def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]
                     if line.series.points
                 ],
             ),
-            "table": curve_table(lines),
+            "table": list(CurveTable(lines)),
         }
         for metric, lines in curve_lines(project, versions)
     ]
@@ -291,16 +291,10 @@ def _data_json(lines: list[tuple[str, CurveLine]]) -> str:
     return "[" + ",".join(rows) + "]"
 
 
-def curve_table(lines: list[tuple[str, CurveLine]]) -> list[dict[str, Any]]:
-    """A sample of each version's curve (at most CURVE_TABLE_ROWS points) for no-JS readers."""
-    return [
-        {"step": s, "value": v, "version": label} for label, line in lines for s, v in line.sample
-    ]
-
-
 class CurveTable(Sequence[dict[str, Any]]):
-    """:func:`curve_table`'s rows, kept as each line's sample until a template asks for rows
-    (``h.curve_rows`` renders the samples directly)."""
+    """A sample of each version's curve (at most CURVE_TABLE_ROWS points) for no-JS readers,
+    as ``{version, step, value}`` rows; kept as each line's sample until a template asks for
+    rows (``h.curve_rows`` renders the samples directly)."""
 
     def __init__(self, lines: list[tuple[str, CurveLine]]) -> None:
         self.samples = [(label, line.sample) for label, line in lines]

@@ -20,6 +20,7 @@ import pytest
 from sitegen.build import BuildOptions, build
 from sitegen.cell_rows import curve_rows
 from sitegen.compare import (
+    CURVE_TABLE_ROWS,
     CurveTable,
     compare,
     content_diffs,
@@ -486,6 +487,9 @@ def test_pages_get_the_same_curves_pre_encoded() -> None:
         assert isinstance(b["table"], CurveTable)
         assert list(b["table"]) == a["table"] and len(b["table"]) == len(a["table"])
         assert b["table"][-1] == a["table"][-1] and b["points"] == a["points"]
+        for label in {row["version"] for row in a["table"]}:
+            rows = [row for row in a["table"] if row["version"] == label]
+            assert 0 < len(rows) <= CURVE_TABLE_ROWS and rows[0]["step"] == 0
         assert str(curve_rows(b["table"])) == str(curve_rows(a["table"]))
 
 
