@@ -87,16 +87,21 @@ def series(history: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int,
     pts = []
     for row in history:
         value = row.get(metric)
-        if _finite_number(value):
+        if finite_number(value):
             pts.append((int(row["_step"]), float(value)))
     return pts
 
 
-def _finite_number(value: Any) -> TypeGuard[int | float]:
+def finite_number(value: Any) -> TypeGuard[int | float]:
     """A real, finite number (not a boolean); exact float first, since nearly all are."""
     if type(value) is float:
         return math.isfinite(value)
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def numeric_type(kind: type) -> bool:
+    """A metric's kind of value: a number, not a boolean (finite or not)."""
+    return kind is float or kind is int or (issubclass(kind, int | float) and kind is not bool)
 
 
 def history_metrics(history: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -104,14 +109,7 @@ def history_metrics(history: Sequence[Mapping[str, Any]]) -> list[str]:
     names: set[str] = set()
     for row in history:
         for key, value in row.items():
-            if key in names or key.startswith("_"):
-                continue
-            kind = type(value)
-            if (
-                kind is float
-                or kind is int
-                or (isinstance(value, int | float) and kind is not bool)
-            ):
+            if key not in names and not key.startswith("_") and numeric_type(type(value)):
                 names.add(key)
     return sorted(names)
 

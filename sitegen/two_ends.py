@@ -21,11 +21,13 @@ class TwoEnds:
         self._ends = mmap.mmap(-1, _ENDS.size)  # anonymous, so shared with forked children
         _ENDS.pack_into(self._ends, 0, 0, count)
 
-    def take_front(self) -> int | None:
-        """The front item, now taken; None when every item is taken."""
+    def take_front(self, leave_share: float = 0.0) -> int | None:
+        """The front item, now taken; None when every item is taken, or when what is left
+        is at most ``leave_share`` of what the front has taken (left to the back, while the
+        front finishes work of its own that grows with what it took)."""
         with self._lock:
             front, back = _ENDS.unpack_from(self._ends)
-            if front >= back:
+            if back - front <= max(0, int(front * leave_share)):
                 return None
             _ENDS.pack_into(self._ends, 0, front + 1, back)
             return int(front)

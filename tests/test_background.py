@@ -191,6 +191,20 @@ def test_two_ends_give_every_item_to_exactly_one_side() -> None:
     assert sorted(front + back) == list(range(500)) and ends.taken_from_front() == len(front)
 
 
+def test_the_front_can_leave_a_share_of_what_it_took_to_the_back() -> None:
+    """The prewarm helper stops taking while the build can parse what is left in the time
+    the helper needs to write what it parsed."""
+    from sitegen.two_ends import TwoEnds
+
+    ends = TwoEnds(100)
+    front = []
+    while (index := ends.take_front(0.25)) is not None:
+        front.append(index)
+    assert front == list(range(80)), "stops when what is left is a quarter of what it took"
+    assert ends.take_back() == 99 and ends.take_front() == 80
+    assert TwoEnds(3).take_front(0.25) == 0, "a short list: nothing is left to the back"
+
+
 def test_site_wide_pages_a_failed_helper_had_taken_are_rendered_by_the_build(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

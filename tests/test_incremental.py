@@ -440,18 +440,22 @@ def test_memoized_histories_keep_their_curves_beside_the_rows() -> None:
     from sitegen.charts import history_metrics, series
     from sitegen.model import Run
     from sitegen.store.records import RunRecord
-    from sitegen.store.rows import PackedRows
+    from sitegen.store.rows import PackedRows, row_shape
 
     rows = (
         {"_step": 0, "loss": 1.5, "acc": True, "note": "x", "lr": 3},
         {"_step": 2, "loss": float("nan"), "acc": 0.25, "lr": 1e-3},
         {"_step": 5, "loss": float("inf"), "acc": 0.5},
         {"_step": 9, "loss": -0.0, "big": 10**30},
+        {"_step": 11, "only_nan": float("nan"), "cfg": {"a": 1}, "none": None, "_t": 1.0},
     )
+    assert row_shape(rows) == (frozenset().union(*rows), True)
+    assert row_shape(rows[:4]) == (frozenset().union(*rows[:4]), False)
     packed = pickle.loads(pickle.dumps(PackedRows.of(rows), protocol=5))
     assert packed.curves is not None and not packed.unpacked
     run = Run(RunRecord.__new__(RunRecord), packed)
-    assert run.metric_names == tuple(history_metrics(rows)) == ("acc", "big", "loss", "lr")
+    names = ("acc", "big", "loss", "lr", "only_nan")
+    assert run.metric_names == tuple(history_metrics(rows)) == names
     for name in run.metric_names:
         assert run.series(name) == series(rows, name)
         assert [type(s) for s, _ in run.series(name)] == [int] * len(series(rows, name))
@@ -481,7 +485,7 @@ def test_the_event_log_is_memoized_in_chunks_and_only_the_last_is_rewritten(
     new_dataset_version(store, tmp_path / "work")
     grown = len(list((store / "events").iterdir()))
     memo = Memo(folder)
-    _, problems = reader._read_events(open_backend(store), memo)
+    _, problems = reader.read_events(open_backend(store), memo)
     rewritten = sorted(k[2][0] for k in memo._new)
     assert not problems and grown > events
     assert rewritten == list(range(events // 4 * 4, grown, 4))  # full chunks stay as they are

@@ -2,10 +2,11 @@
 
 The first build of a store, or any build without its records memo (a CI runner that keeps
 no cache), parses every manifest and history and hashes every stored object: ~5 s of one
-core at 10,000 versions, while the other core waits. :func:`prewarm` splits the store in
-two; a forked helper (:class:`~sitegen.background.Background`) parses one half (and hashes
-the objects its manifests list) while this process does the other, and both halves go
-into the memo, where loading, checking and verifying then find them.
+core at 10,000 versions, while the other core waits. :func:`prewarm` shares the work: a
+forked helper (:class:`~sitegen.background.Background`) parses files (and hashes the
+objects their manifests list) while this process reads the event log and parses the
+rest, and both parts go into the memo, where loading, checking and verifying then find
+them.
 
 The same functions do the parsing as when loading (the reader's and the checker's), so a
 prewarmed memo holds exactly what a build parsing on its own would have put there.
@@ -13,6 +14,7 @@ prewarmed memo holds exactly what a build parsing on its own would have put ther
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,20 @@ from typing import Any
 from sitegen.background import Background
 from sitegen.store.backend import Backend
 from sitegen.store.memo import Memo, MemoKey, write_segment
-from sitegen.store.reader import artifact_files, history_files, read_history, read_json
+from sitegen.store.reader import (
+    artifact_files,
+    history_files,
+    read_events,
+    read_history,
+    read_json,
+)
 from sitegen.store.records import checked_history, memoized_manifest
+from sitegen.two_ends import TwoEnds
 from sitegen.verify import memoized_fingerprint
 
 PARALLEL_FROM = 256  # files the memo lacks: fewer are parsed sooner than a helper is forked
 
+WRITE_SHARE = 0.12  # the helper writes what it parsed in about this share of the parsing time
 Todo = tuple[str, str]  # ("manifest" | "history", key)
 
 
@@ -34,31 +44,44 @@ def prewarm(backend: Backend, memo: Memo) -> int:
     memo was not empty, or there were too few to be worth a helper).
 
     Only an empty memo is filled this way: a warm one lacks a few files at most, and finding
-    which would cost a rebuild more than parsing them as it loads. The helper writes its
-    half as a memo segment of its own, which this process then reads: the entries are
-    pickled once, on the way to the disk, not also through a pipe.
+    which would cost a rebuild more than parsing them as it loads. The files are one list
+    shared with the helper (:class:`~sitegen.two_ends.TwoEnds`): it parses from the front,
+    and leaves this process the files it could parse while the helper writes its part;
+    this process reads the event log (a hash chain, read in order) and then parses from the
+    back, so both are busy until the end. The helper writes what it parsed as a
+    memo segment of its own, which this process then reads: the entries are pickled once,
+    on the way to the disk, not also through a pipe.
     """
     if memo.folder is None or len(memo):
         return 0
     todo = missing(backend, memo)
     if len(todo) < PARALLEL_FROM:
         return 0
-    folder = memo.folder
-    helper = Background(partial(_parse_into_segment, backend, todo[1::2], folder))
+    ends = TwoEnds(len(todo))
+    helper = Background(partial(_parse_into_segment, backend, todo, ends, memo.folder))
     try:
-        memo.update(parse_files(backend, todo[0::2]))
+        read_events(backend, memo)
+        memo.update(parse_files(backend, _taken(todo, ends.take_back)))
         segment = helper.result()
     finally:
         helper.cancel()
-    if segment is None:  # the helper could not write: parse its half here
-        memo.update(parse_files(backend, todo[1::2]))
+    if segment is None:  # the helper could not write: parse what it took here
+        memo.update(parse_files(backend, todo[: ends.taken_from_front()]))
     else:
         memo.adopt(segment)
     return len(todo)
 
 
-def _parse_into_segment(backend: Backend, todo: list[Todo], folder: Path) -> Path | None:
-    return write_segment(folder, parse_files(backend, todo))
+def _parse_into_segment(
+    backend: Backend, todo: list[Todo], ends: TwoEnds, folder: Path
+) -> Path | None:
+    take = partial(ends.take_front, WRITE_SHARE)
+    return write_segment(folder, parse_files(backend, _taken(todo, take)))
+
+
+def _taken(todo: list[Todo], take: Callable[[], int | None]) -> Iterator[Todo]:
+    while (index := take()) is not None:
+        yield todo[index]
 
 
 def missing(backend: Backend, memo: Memo) -> list[Todo]:
@@ -73,7 +96,7 @@ def missing(backend: Backend, memo: Memo) -> list[Todo]:
     return todo
 
 
-def parse_files(backend: Backend, todo: list[Todo]) -> dict[MemoKey, Any]:
+def parse_files(backend: Backend, todo: Iterable[Todo]) -> dict[MemoKey, Any]:
     """The memo entries of these files; files that do not parse get none (loading them
     again reports their problems)."""
     entries: dict[MemoKey, Any] = {}

@@ -70,7 +70,7 @@ def load_raw(backend: Backend, memo: Memo | None = None) -> RawStore:
     problems: list[Problem] = []
     manifests, collections = _read_artifacts(backend, problems, memo)
     runs, histories = _read_runs(backend, problems, memo)
-    events, log_problems = _read_events(backend, memo)
+    events, log_problems = read_events(backend, memo)
     problems.extend(log_problems)
     return RawStore(
         root,
@@ -149,7 +149,7 @@ def _log_key(start: int) -> MemoKey:
     return ("log", EVENTS, (start,))
 
 
-def _read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list[Problem]]:
+def read_events(backend: Backend, memo: Memo | None) -> tuple[list[Event], list[Problem]]:
     """The event log; with a memo, only events after the unchanged prefix are read again.
 
     The checked log is memoized in chunks of :data:`LOG_CHUNK` events, each under the

@@ -7,15 +7,17 @@ facts redaction needs (its keys, whether any value is nested) and unpacked on fi
 
 from __future__ import annotations
 
+import math
 import pickle
 from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any, SupportsIndex
 
-from sitegen.charts import history_metrics, series
+from sitegen.charts import finite_number, numeric_type
 from sitegen.store.packed import Blob, Packed, blob_for_pickle
 
 Row = Mapping[str, Any]
+_FLOAT, _NONE = {float}, type(None)
 
 
 def valid_row(row: object) -> bool:
@@ -29,7 +31,7 @@ def row_shape(rows: Sequence[Row]) -> tuple[frozenset[str], bool]:
     if isinstance(rows, PackedRows):
         return rows.keys, rows.nested
     rows = [row for row in rows if isinstance(row, Mapping)]  # the rest fail validation
-    keys = frozenset(key for row in rows for key in row)
+    keys = frozenset().union(*rows)
     kinds = {type(value) for row in rows for value in row.values()}  # a few, not 800,000
     return keys, any(issubclass(kind, Mapping) for kind in kinds)
 
@@ -49,17 +51,38 @@ class Curves:
     @classmethod
     def of(cls, rows: Sequence[Row]) -> Curves | None:
         """None unless every row is one that validation keeps (a mapping with an integer
-        ``_step`` that fits 64 bits): the pages of other histories read the rows kept."""
+        ``_step`` that fits 64 bits): the pages of other histories read the rows kept.
+
+        The same points as :func:`~sitegen.charts.series` for each name of
+        :func:`~sitegen.charts.history_metrics`, read a column at a time (a history's rows
+        mostly hold the same few keys: one pass per key, not one per key and row)."""
         if not all(map(valid_row, rows)):
             return None
-        names = tuple(history_metrics(rows))
-        points = [series(rows, name) for name in names]
-        try:
-            steps = array("q", [s for line in points for s, _ in line])
-        except OverflowError:
-            return None
-        values = array("d", [v for line in points for _, v in line])
-        return cls(names, tuple(map(len, points)), steps.tobytes() + values.tobytes())
+        names, steps, values, counts = [], array("q"), array("d"), []
+        row_steps = [row["_step"] for row in rows]
+        for name in sorted(frozenset().union(*rows)):
+            column: list[Any] = [row.get(name) for row in rows]
+            kinds = set(map(type, column))
+            if name.startswith("_") or not any(map(numeric_type, kinds)):
+                continue
+            kept_steps = row_steps
+            if _NONE in kinds:  # a metric logged at some steps only
+                kept_steps = [s for s, v in zip(row_steps, column, strict=True) if v is not None]
+                column = [v for v in column if v is not None]
+                kinds.discard(_NONE)
+            if kinds == _FLOAT and all(map(math.isfinite, column)):  # nearly every metric
+                kept_values = column
+            else:
+                kept = [(s, v) for s, v in zip(kept_steps, column, strict=True) if finite_number(v)]
+                kept_steps, kept_values = [s for s, _ in kept], [float(v) for _, v in kept]
+            try:
+                steps.extend(kept_steps)
+            except OverflowError:
+                return None
+            values.extend(kept_values)
+            names.append(name)
+            counts.append(len(kept_values))
+        return cls(tuple(names), tuple(counts), steps.tobytes() + values.tobytes())
 
     def series(self, name: str) -> list[tuple[int, float]]:
         index = self.names.index(name)
