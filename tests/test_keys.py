@@ -40,6 +40,8 @@ def test_a_change_three_hops_away_changes_the_key_and_four_hops_away_does_not() 
     assert near["n0"] != before["n0"]
     assert far["n0"] == before["n0"]
     assert far["n7"] != before["n7"]  # three hops upstream of n7
+    longer = neighbourhood_keys(chain(9), {}, PANEL_DEPTH)  # the leaf n7 gets a successor
+    assert [longer[f"n{i}"] != before[f"n{i}"] for i in range(3, 8)] == [False] + [True] * 4
 
 
 def test_an_alias_move_changes_no_panel_and_no_key() -> None:

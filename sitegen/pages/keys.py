@@ -90,12 +90,13 @@ def lineage_digests(
 def _folded(
     local: Mapping[str, bytes], adj: Mapping[str, list[str]], hops: int
 ) -> dict[str, bytes]:
-    """Each hop: a node's own digest followed by its neighbours' keys (32-byte digests)."""
+    """Each hop: a node's own digest followed by its neighbours' keys (32-byte digests); a
+    node with no neighbours that way keeps its own (most versions are used by no run)."""
     sha = hashlib.sha256
     keys = dict(local)
     for _ in range(hops):
         keys = {
-            n: sha(own + b"".join([keys[m] for m in adj.get(n, ())])).digest()
+            n: sha(own + b"".join([keys[m] for m in adj[n]])).digest() if n in adj else own
             for n, own in local.items()
         }
     return keys
