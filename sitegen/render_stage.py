@@ -111,7 +111,7 @@ def _write_page(page: Page, fingerprint: str) -> Rendered:
     data = render_page(_ENV, page)
     st = write_at(_JOB.staging_fd, page.url, data)
     recorded = f"{fingerprint}:{hashlib.sha256(data).hexdigest()}"
-    return Rendered(page.url, recorded, True, (st.st_ino, st.st_size, st.st_mtime_ns))
+    return Rendered(page.url, recorded, True, statcache.identity_of(st))
 
 
 def batch_fingerprints(planned: list[Planned], salt: str) -> dict[str, str]:

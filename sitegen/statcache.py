@@ -38,9 +38,13 @@ def cache_file(out: Path) -> Path | None:
 
 def identity(path: str | Path) -> Identity | None:
     try:
-        st = os.stat(path)
+        return identity_of(os.stat(path))
     except OSError:
         return None
+
+
+def identity_of(st: os.stat_result) -> Identity:
+    """What a page's file is recognised by: its inode, size and modification time."""
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
