@@ -251,38 +251,35 @@ def curve_lines(
     return out
 
 
-def curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
-    """Training curves of the producing runs, overlaid: one chart per metric 2+ runs share."""
-    return [
-        {
-            "metric": metric,
-            "points": sum(len(line.series.points) for _, line in lines),
-            "spec": overlay_spec(
-                metric,
-                [
-                    columns(line.series.points, version=label)
-                    for label, line in lines
-                    if line.series.points
-                ],
-            ),
-            "table": list(CurveTable(lines)),
-        }
-        for metric, lines in curve_lines(project, versions)
-    ]
+def curves(
+    project: Project, versions: Sequence[Version], encoded: bool = False
+) -> list[dict[str, Any]]:
+    """Training curves of the producing runs, overlaid: one chart per metric 2+ runs share.
 
-
-def encoded_curves(project: Project, versions: Sequence[Version]) -> list[dict[str, Any]]:
-    """:func:`curves` for pages: each spec's data is one pre-encoded fragment (spliced in
-    by ``tojson_script``), and each table a :class:`CurveTable` of the lines' samples."""
-    return [
-        {
-            "metric": metric,
-            "points": sum(len(line.series.points) for _, line in lines),
-            "spec": overlay_spec(metric, RawJSON(_data_json(lines))),
-            "table": CurveTable(lines),
-        }
-        for metric, lines in curve_lines(project, versions)
-    ]
+    Plain lists (what ``sitegen compare`` prints), or ``encoded`` for pages: each spec's
+    data one pre-encoded fragment (spliced in by ``tojson_script``), each table a
+    :class:`CurveTable` of the lines' samples."""
+    out = []
+    for metric, lines in curve_lines(project, versions):
+        table = CurveTable(lines)
+        values: list[dict[str, Any]] | RawJSON = (
+            RawJSON(_data_json(lines))
+            if encoded
+            else [
+                columns(line.series.points, version=label)
+                for label, line in lines
+                if line.series.points
+            ]
+        )
+        out.append(
+            {
+                "metric": metric,
+                "points": sum(len(line.series.points) for _, line in lines),
+                "spec": overlay_spec(metric, values),
+                "table": table if encoded else list(table),
+            }
+        )
+    return out
 
 
 def _data_json(lines: list[tuple[str, CurveLine]]) -> str:
@@ -362,7 +359,7 @@ def compare(
     with_contents: bool = True,
     encoded: bool = False,
 ) -> dict[str, Any]:
-    """The comparison; ``encoded`` curves are for pages (see :func:`encoded_curves`)."""
+    """The comparison; ``encoded`` curves are for pages (see :func:`curves`)."""
     runs = [project.run(v.producer) if v.producer else None for v in versions]
     summaries = [dict(r.record.summary) if r else None for r in runs]
     result: dict[str, Any] = {
@@ -378,7 +375,7 @@ def compare(
             for i, v in enumerate(versions)
             if i != baseline
         ],
-        "curves": (encoded_curves if encoded else curves)(project, versions),
+        "curves": curves(project, versions, encoded),
     }
     if len({v.record.collection for v in versions}) == 1:
         for facts, v in zip(result["versions"], versions, strict=True):

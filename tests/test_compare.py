@@ -26,7 +26,6 @@ from sitegen.compare import (
     content_diffs,
     curve_line,
     curves,
-    encoded_curves,
     file_changes,
     keyed_rows,
     metric_rows,
@@ -479,7 +478,7 @@ def test_pages_get_the_same_curves_pre_encoded() -> None:
     v0 = version(vrecord(0, (), "r0"))
     v1 = version(vrecord(1, (), "r1", name="</script><img src=x onerror=alert(1)>"))
     proj = project([v0, v1], [Run(r0, h0), Run(r1, h1)])
-    plain, encoded = curves(proj, [v0, v1]), encoded_curves(proj, [v0, v1])
+    plain, encoded = curves(proj, [v0, v1]), curves(proj, [v0, v1], encoded=True)
     assert [c["metric"] for c in encoded] == ["acc", "loss"]
     for a, b in zip(plain, encoded, strict=True):
         assert str(tojson_script(b["spec"])) == str(tojson_script(a["spec"]))
