@@ -9,6 +9,7 @@ like the single cells of :mod:`sitegen.cells`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
@@ -27,6 +28,7 @@ from sitegen.cells import (
     _sort_value,
     _state_title,
     _text,
+    alias_chip,
     delta_span,
     direction_marker,
     run_link,
@@ -193,6 +195,110 @@ def keyed_rows(rows: Any) -> Markup:
             for row in rows
         )
     )
+
+
+def summary_rows(versions: Any, base: int) -> Markup:
+    """Body rows of a comparison's summary table: created, producing run, digest, size,
+    file count and aliases of each version, each cell's state against the baseline."""
+    rows = [
+        _summary_row(versions, base, "created", "Created", "created_at", _created_cell),
+        _summary_row(versions, base, "run", "Produced by", "run", _run_cell),
+        _summary_row(versions, base, "digest", "Digest", "digest", _digest_cell),
+        _summary_row(versions, base, "size", "Size", "size", _size_cell),
+        _summary_row(versions, base, "files", "Files", "files", _count_cell),
+    ]
+    differs = _distinct(" ".join(map(str, v["aliases"])) for v in versions)
+    cells = "".join(map(_aliases_cell, versions))
+    rows.append(f"{_summary_head('aliases', 'Aliases', differs)}\n{cells}</tr>\n")
+    return Markup("".join(rows))
+
+
+def _distinct(values: Any) -> bool:
+    """More than one value, strings compared exactly (Jinja's ``unique`` ignores case, which
+    hid a run id changed only in case from "only differences")."""
+    return len(set(values)) > 1
+
+
+def _summary_head(key: str, label: str, differs: bool) -> str:
+    return (
+        f'<tr data-key="{key}" data-differs="{"true" if differs else "false"}">'
+        f'<th scope="row" class="key">{label}</th>'
+    )
+
+
+SummaryCell = Callable[[Any, Any, str], str]
+
+
+def _summary_row(
+    versions: Any, base: int, key: str, label: str, field: str, cell: SummaryCell
+) -> str:
+    """One summary row; a version without a producing run is ``missing`` in the run row."""
+    bv = versions[base]
+    cells = []
+    for i, v in enumerate(versions):
+        if i == base:
+            state = "base"
+        elif field == "run" and v["run"] is None:
+            state = "missing"
+        else:
+            state = "same" if v[field] == bv[field] else "changed"
+        cells.append(cell(v, bv, state))
+    differs = _distinct(v[field] for v in versions)
+    return f"{_summary_head(key, label, differs)}\n{''.join(cells)}</tr>\n"
+
+
+def _state_td(state: str, num: bool = False) -> str:
+    """A summary cell's opening tag and state mark (states are fixed words, not store text)."""
+    cls = "cell num" if num else "cell"
+    return f'<td class="{cls} state-{state}" data-state="{state}">{state_mark(state)}'
+
+
+def _created_cell(v: Any, bv: Any, state: str) -> str:
+    return f"{_state_td(state)}{time(v['created_at'])}</td>\n"
+
+
+def _run_cell(v: Any, bv: Any, state: str) -> str:
+    run, href = v["run"], v["run_href"]
+    if run is None:
+        inner = f'{STATE_MARKS["missing"]}<span class="gone">no producing run</span>'
+    elif href:
+        inner = f'{state_mark(state)}<a class="run-link" href="{_esc(href)}">{_esc(run)}</a>'
+    else:
+        inner = f'{state_mark(state)}<span class="run-link">{_esc(run)}</span>'
+    shown = "missing" if run is None else state
+    return f'<td class="cell state-{shown}" data-state="{state}">{inner}</td>\n'
+
+
+def _digest_cell(v: Any, bv: Any, state: str) -> str:
+    return f"{_state_td(state)}{_digest(v['digest'])}</td>\n"
+
+
+def _size_cell(v: Any, bv: Any, state: str) -> str:
+    size, base_size = v["size"], bv["size"]
+    delta = ""
+    if state == "changed":
+        arrow, sign = ("&#9650;", "+") if size > base_size else ("&#9660;", "&minus;")
+        delta = (
+            f' <span class="cmp-delta delta-neutral"><span aria-hidden="true">{arrow}</span> '
+            f"{sign}{_esc(filesize(abs(size - base_size)))}</span>"
+        )
+    return f"{_state_td(state, num=True)}{_esc(filesize(size))}{delta}</td>\n"
+
+
+def _count_cell(v: Any, bv: Any, state: str) -> str:
+    files, base_files = v["files"], bv["files"]
+    delta = ""
+    if state == "changed":
+        sign = "+" if files > base_files else ""
+        delta = f' <span class="cmp-delta delta-neutral">{sign}{_text(files - base_files)}</span>'
+    return f"{_state_td(state, num=True)}{_text(files)}{delta}</td>\n"
+
+
+def _aliases_cell(v: Any) -> str:
+    if not v["aliases"]:
+        return f'<td class="cell">{MUTED_DASH}</td>'
+    chips = "".join(f"<li>{alias_chip(a)}</li>" for a in v["aliases"])
+    return f'<td class="cell"><ul class="chips">{chips}</ul></td>'
 
 
 BEST_MARK = ' <span class="best-mark"><span aria-hidden="true">&#9733;</span> best</span>'

@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from sitegen.filters import fmtnum, short, timefmt
+from sitegen.filters import fmtnum, short, timefmt, tojson_script
 
 MUTED_DASH = Markup('<span class="muted">&mdash;</span>')
 
@@ -252,6 +252,18 @@ def status_badge(status: Any) -> Markup:
             f"{s}</span>"
         )
     return Markup(f'<span class="badge status-other">{_esc(status or "unknown")}</span>')
+
+
+def chart(id: Any, spec: Any, title: Any) -> Markup:
+    """A Vega-Lite chart: its spec in a JSON script and the element it is drawn into, with
+    a note for readers without JavaScript (the ``chart`` macro's markup)."""
+    ident, label = _esc(id), _esc(title)
+    return Markup(
+        f'<script type="application/json" id="{ident}">{tojson_script(spec)}</script>\n'
+        f'<div class="chart" data-spec="{ident}" role="img" aria-label="{label}">'
+        f'<p class="chart-note">Chart: {label}. It needs JavaScript; the data is in the table '
+        "below.</p></div>"
+    )
 
 
 def path_items(paths: Any) -> Markup:

@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from sitegen import cell_rows, cells, rawjson
 from sitegen.charts import columns, encoded_series
-from sitegen.filters import fmtnum, tojson_script
+from sitegen.filters import filesize, fmtnum, tojson_script
 from sitegen.rawjson import RawJSON
 
 XSS = '<script>alert("x")</script>'
@@ -215,8 +215,11 @@ def jinja_rows(source: str, **context: object) -> str:
     """What the default theme's Jinja loops wrote before these helpers replaced them."""
     import jinja2
 
-    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
     env.globals["h"] = cells
+    env.filters["filesize"] = filesize
     return env.from_string(source).render(context)
 
 
@@ -315,3 +318,125 @@ def test_the_render_environment_reads_dicts_as_jinja_does() -> None:
     assert render("{{ r.label }}", r=type("R", (), {"label": "attr"})()) == "attr"
     with pytest.raises(jinja2.UndefinedError):
         render("{{ d.missing }}", d={})
+
+
+OLD_SUMMARY_ROWS = """{% set bv = vs[base] %}
+{% set created_differs = vs|map(attribute="created_at")|unique|list|length > 1 %}
+<tr data-key="created" data-differs="{{ 'true' if created_differs else 'false' }}"><th scope="row" class="key">Created</th>
+{% for v in vs %}
+{% set st = "base" if loop.index0 == base else ("same" if v.created_at == bv.created_at else "changed") %}
+<td class="cell state-{{ st }}" data-state="{{ st }}">{{ h.state_mark(st) }}{{ h.time(v.created_at) }}</td>
+{% endfor %}</tr>
+{% set runs_differ = vs|map(attribute="run")|unique|list|length > 1 %}
+<tr data-key="run" data-differs="{{ 'true' if runs_differ else 'false' }}"><th scope="row" class="key">Produced by</th>
+{% for v in vs %}
+{% set st = "base" if loop.index0 == base else ("missing" if v.run is none else ("same" if v.run == bv.run else "changed")) %}
+<td class="cell state-{{ 'missing' if v.run is none else st }}" data-state="{{ st }}">{% if v.run is none %}{{ h.state_mark("missing") }}<span class="gone">no producing run</span>{% elif v.run_href %}{{ h.state_mark(st) }}<a class="run-link" href="{{ v.run_href }}">{{ v.run }}</a>{% else %}{{ h.state_mark(st) }}<span class="run-link">{{ v.run }}</span>{% endif %}</td>
+{% endfor %}</tr>
+{% set digests_differ = vs|map(attribute="digest")|unique|list|length > 1 %}
+<tr data-key="digest" data-differs="{{ 'true' if digests_differ else 'false' }}"><th scope="row" class="key">Digest</th>
+{% for v in vs %}
+{% set st = "base" if loop.index0 == base else ("same" if v.digest == bv.digest else "changed") %}
+<td class="cell state-{{ st }}" data-state="{{ st }}">{{ h.state_mark(st) }}{{ h.digest(v.digest) }}</td>
+{% endfor %}</tr>
+{% set sizes_differ = vs|map(attribute="size")|unique|list|length > 1 %}
+<tr data-key="size" data-differs="{{ 'true' if sizes_differ else 'false' }}"><th scope="row" class="key">Size</th>
+{% for v in vs %}
+{% set st = "base" if loop.index0 == base else ("same" if v.size == bv.size else "changed") %}
+<td class="cell num state-{{ st }}" data-state="{{ st }}">{{ h.state_mark(st) }}{{ v.size|filesize }}{% if st == "changed" %} <span class="cmp-delta delta-neutral"><span aria-hidden="true">{% if v.size > bv.size %}&#9650;{% else %}&#9660;{% endif %}</span> {% if v.size > bv.size %}+{% else %}&minus;{% endif %}{{ (v.size - bv.size)|abs|filesize }}</span>{% endif %}</td>
+{% endfor %}</tr>
+{% set counts_differ = vs|map(attribute="files")|unique|list|length > 1 %}
+<tr data-key="files" data-differs="{{ 'true' if counts_differ else 'false' }}"><th scope="row" class="key">Files</th>
+{% for v in vs %}
+{% set st = "base" if loop.index0 == base else ("same" if v.files == bv.files else "changed") %}
+<td class="cell num state-{{ st }}" data-state="{{ st }}">{{ h.state_mark(st) }}{{ v.files }}{% if st == "changed" %} <span class="cmp-delta delta-neutral">{{ "+" if v.files > bv.files else "" }}{{ v.files - bv.files }}</span>{% endif %}</td>
+{% endfor %}</tr>
+{% set aliases_differ = vs|map(attribute="aliases")|map("join", " ")|unique|list|length > 1 %}
+<tr data-key="aliases" data-differs="{{ 'true' if aliases_differ else 'false' }}"><th scope="row" class="key">Aliases</th>
+{% for v in vs %}<td class="cell">{% if v.aliases %}<ul class="chips">{% for a in v.aliases %}<li>{{ h.alias_chip(a) }}</li>{% endfor %}</ul>{% else %}<span class="muted">&mdash;</span>{% endif %}</td>{% endfor %}</tr>
+"""
+
+
+def summary_version(label: str, **facts: object) -> dict[str, object]:
+    return {
+        "label": label,
+        "created_at": "2024-09-07T09:01:17.000Z",
+        "run": "train",
+        "run_href": "../runs/train/index.html",
+        "digest": "ab" * 32,
+        "size": 18_000,
+        "files": 4,
+        "aliases": [],
+        **facts,
+    }
+
+
+SUMMARY_CASES = {
+    "all the same": [summary_version("v1"), summary_version("v2")],
+    "everything changed, grown": [
+        summary_version("v1", aliases=["production"]),
+        summary_version(
+            "v2",
+            created_at="2024-09-08T10:00:00.000Z",
+            run="train-2",
+            run_href=None,
+            digest="cd" * 32,
+            size=19_500,
+            files=6,
+            aliases=["candidate", "latest"],
+        ),
+    ],
+    "shrunk, and no producing run": [
+        summary_version("v1"),
+        summary_version("v2", run=None, run_href=None, size=500, files=1),
+    ],
+    "a baseline without a run, three versions": [
+        summary_version("v1", run=None, run_href=None),
+        summary_version("v2", run="Train"),
+        summary_version("v3", run="train", created_at=""),
+    ],
+}
+
+
+@pytest.mark.parametrize("base", [0, 1])
+@pytest.mark.parametrize("case", SUMMARY_CASES)
+def test_summary_rows_equal_the_template_rows_they_replace(case: str, base: int) -> None:
+    vs = SUMMARY_CASES[case]
+    assert cell_rows.summary_rows(vs, base) == jinja_rows(OLD_SUMMARY_ROWS, vs=vs, base=base)
+
+
+def test_a_summary_value_changed_only_in_case_is_a_difference() -> None:
+    """The old template counted values with Jinja's ``unique``, which ignores case: a run id
+    changed only in case was marked changed, yet hidden by "only differences"."""
+    vs = [summary_version("v1", run="Train"), summary_version("v2", run="train")]
+    html = cell_rows.summary_rows(vs, 0)
+    assert '<tr data-key="run" data-differs="true">' in html
+    assert '<tr data-key="run" data-differs="false">' in jinja_rows(OLD_SUMMARY_ROWS, vs=vs, base=0)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_summary_rows_escape_store_strings_as_the_template_did(text: str) -> None:
+    vs = [
+        summary_version("v1", run=text, run_href=text, aliases=[text, "production"]),
+        summary_version("v2", created_at=text, digest=text, run=text, run_href=None),
+    ]
+    html = cell_rows.summary_rows(vs, 0)
+    assert html == jinja_rows(OLD_SUMMARY_ROWS, vs=vs, base=0)
+    assert "<script>" not in html
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_the_chart_helper_writes_the_chart_macro_markup(text: str) -> None:
+    import jinja2
+
+    from sitegen.render import default_theme_dir, make_environment
+
+    env = make_environment(None)
+    macros = (default_theme_dir() / "partials" / "macros.html").read_text()
+    assert "macro chart(" in macros
+    spec = {"title": text, "data": {"values": RawJSON('[{"step":[1],"value":[0.5]}]')}}
+    via_macro = env.from_string(
+        '{% import "partials/macros.html" as m %}{{ m.chart(id, spec, title) }}'
+    ).render(id=f"c-{text}", spec=spec, title=text)
+    assert str(cells.chart(f"c-{text}", spec, text)) == via_macro
+    assert "<script>alert" not in via_macro and isinstance(env, jinja2.Environment)
