@@ -53,11 +53,20 @@ def layout(graph: Graph) -> dict[str, tuple[int, int]]:
         columns.setdefault(layer[node], []).append(node)
     preds, succ = graph.predecessors(), graph.successors()
     position = {n: i for col in columns.values() for i, n in enumerate(col)}
+    unchanged = 0  # sweeps in a row that moved nothing: two (one each way) is a fixed point
     for sweep in range(SWEEPS):
         neighbours = preds if sweep % 2 == 0 else succ
+        moved = False
         for key in sorted(columns, reverse=sweep % 2 == 1):
-            columns[key] = _barycentre_order(columns[key], neighbours, position)
-            position.update({n: i for i, n in enumerate(columns[key])})
+            if len(columns[key]) < 2:
+                continue
+            ordered = _barycentre_order(columns[key], neighbours, position)
+            if ordered != columns[key]:
+                columns[key], moved = ordered, True
+                position.update({n: i for i, n in enumerate(ordered)})
+        unchanged = 0 if moved else unchanged + 1
+        if unchanged == 2:
+            break
     return {
         n: (key * LAYER_GAP, i * ROW_GAP) for key, col in columns.items() for i, n in enumerate(col)
     }

@@ -197,6 +197,42 @@ def test_layout_survives_cycles() -> None:
     assert layout(g) == positions
 
 
+def four_sweep_layout(g: Graph) -> dict[str, tuple[int, int]]:
+    """The layout as first written: every column reordered in each of the four sweeps."""
+    from sitegen.lineage_export import ROW_GAP, SWEEPS, _barycentre_order, layers
+
+    layer = layers(g)
+    columns: dict[int, list[str]] = {}
+    for n in sorted(g.nodes, key=lambda n: (g.nodes[n].collection, g.nodes[n].label, n)):
+        columns.setdefault(layer[n], []).append(n)
+    preds, succ = g.predecessors(), g.successors()
+    position = {n: i for col in columns.values() for i, n in enumerate(col)}
+    for sweep in range(SWEEPS):
+        neighbours = preds if sweep % 2 == 0 else succ
+        for key in sorted(columns, reverse=sweep % 2 == 1):
+            columns[key] = _barycentre_order(columns[key], neighbours, position)
+            position.update({n: i for i, n in enumerate(columns[key])})
+    return {
+        n: (k * LAYER_GAP, i * ROW_GAP) for k, col in columns.items() for i, n in enumerate(col)
+    }
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_layout_stops_early_only_where_more_sweeps_would_move_nothing(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    keys = [f"{'r' if i % 2 else 'v'}:c{i % 3}/n:v{i}" for i in range(rng.randint(2, 40))]
+    edges = {
+        (a, b)
+        for _ in range(rng.randint(1, 80))
+        for a, b in [rng.sample(keys, 2)]
+        if rng.random() < 0.9 or a < b  # mostly acyclic, some cycles
+    }
+    g = graph(sorted(edges), extra=tuple(keys))
+    assert layout(g) == four_sweep_layout(g)
+
+
 # --- exports ------------------------------------------------------------------------------
 
 
