@@ -412,6 +412,25 @@ def test_memo_segments_map_their_blobs_instead_of_copying_them(tmp_path: Path) -
     assert len(Memo(folder)) == 0
 
 
+def test_a_history_parsed_for_the_memo_serves_its_curves_to_the_same_build(
+    store: Path, tmp_path: Path
+) -> None:
+    """A history read afresh (not in the memo yet) reaches the build as the packed rows
+    made for the memo, curves included: pages draw from those, not from the rows again."""
+    from sitegen.store.memo import Memo
+    from sitegen.store.reader import history_files, read_history
+    from sitegen.store.rows import PackedRows
+
+    backend = LocalBackend(store)
+    key = history_files(backend)[0]
+    memo = Memo(tmp_path / "memo")
+    fresh = read_history(backend, key, [], memo)
+    assert isinstance(fresh.data, PackedRows) and fresh.data.curves is not None
+    assert fresh.sha256 and fresh.identity == backend.identity(key)
+    again = read_history(backend, key, [], memo)
+    assert again.memoized and again.data is fresh.data and again.sha256 == fresh.sha256
+
+
 def test_memoized_histories_are_packed_and_still_redacted() -> None:
     import pickle
 

@@ -191,8 +191,9 @@ def read_history(
     found_here: list[Problem] = []
     raw = read_jsonl(backend, key, found_here)
     problems.extend(found_here)
-    memo[memo_key] = (raw.sha256, PackedRows.of(raw.data), tuple(found_here))
-    return raw._replace(identity=identity)
+    rows = PackedRows.of(raw.data)  # its curves, made for the memo, serve this build too
+    memo[memo_key] = (raw.sha256, rows, tuple(found_here))
+    return raw._replace(data=rows, identity=identity)
 
 
 def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:
