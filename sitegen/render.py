@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from types import CodeType, SimpleNamespace
+from typing import Any, cast
 
 import jinja2
+import markupsafe
+from markupsafe import Markup, escape
 
 from sitegen import cell_rows, cells, statcache
 from sitegen.cachedir import user_cache
@@ -51,6 +53,40 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+_new_markup = str.__new__
+_escape_inner: Callable[[str], str] = markupsafe._escape_inner  # type: ignore[attr-defined]
+
+
+def _escape(value: Any) -> Markup:
+    """Autoescape's ``escape``, without markupsafe's Python-level ``Markup.__new__`` (and
+    ``__html__`` calls) for the two kinds a page outputs thousands of times: store text
+    (``str``) and helper markup (``Markup``, safe as it is). The same text either way;
+    anything else goes to markupsafe."""
+    kind = type(value)
+    if kind is str:
+        return _new_markup(Markup, _escape_inner(value))
+    if kind is Markup:
+        return cast(Markup, value)
+    return escape(value)
+
+
+class _Template(jinja2.Template):
+    """Templates whose output expressions are escaped by :func:`_escape` (7 % of a comparison
+    page's rendering, 13 % of a version page's). Compiled template code looks ``escape`` up in its module's globals."""
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: jinja2.Environment,
+        code: CodeType,
+        globals: MutableMapping[str, Any],
+        uptodate: Callable[[], bool] | None = None,
+    ) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        template.root_render_func.__globals__["escape"] = _escape
+        return template
+
+
 def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
     """A fresh environment per build: templates are loaded once and never re-checked."""
     default = jinja2.FileSystemLoader(str(default_theme_dir()))
@@ -71,6 +107,7 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.template_class = _Template
     env.filters.update(
         tojson_script=tojson_script, filesize=filesize, fmtnum=fmtnum, timefmt=timefmt, short=short
     )

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from sitegen import cell_rows, cells, rawjson
 from sitegen.charts import columns, encoded_series
@@ -318,6 +318,55 @@ def test_the_render_environment_reads_dicts_as_jinja_does() -> None:
     assert render("{{ r.label }}", r=type("R", (), {"label": "attr"})()) == "attr"
     with pytest.raises(jinja2.UndefinedError):
         render("{{ d.missing }}", d={})
+
+
+class Safe(Markup):
+    pass
+
+
+class HasHtml:
+    def __html__(self) -> str:
+        return "<b>safe</b>"
+
+
+class Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *TRICKY,
+        escape(XSS),
+        Markup("<i>ok</i>"),
+        Safe("<u>"),
+        HasHtml(),
+        Text("<t>"),
+        3,
+        2.5,
+        None,
+        True,
+    ],
+)
+def test_the_environment_escapes_exactly_as_markupsafe(value: object) -> None:
+    from sitegen.render import _escape
+
+    escaped = _escape(value)
+    assert escaped == escape(value) and isinstance(escaped, Markup)
+
+
+def test_every_template_escapes_with_the_environment_escape() -> None:
+    """Compiled templates look ``escape`` up in their module's globals: the page, the
+    layout it extends and the macros it imports all get the faster one."""
+    from sitegen.render import _escape, make_environment
+
+    env = make_environment()
+    page = env.from_string('{% import "partials/macros.html" as m %}{{ x }}{{ m.chart(1, {}, x) }}')
+    assert page.render(x=XSS).count("&lt;script&gt;") == 3 and "<script>alert" not in page.render(
+        x=XSS
+    )
+    for name in ("base.html", "compare.html", "partials/macros.html"):
+        assert env.get_template(name).root_render_func.__globals__["escape"] is _escape
 
 
 OLD_SUMMARY_ROWS = """{% set bv = vs[base] %}
