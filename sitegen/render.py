@@ -14,11 +14,11 @@ from types import CodeType, SimpleNamespace
 from typing import Any, cast
 
 import jinja2
-import markupsafe
 from markupsafe import Markup, escape
 
 from sitegen import cell_rows, cells, statcache
 from sitegen.cachedir import user_cache
+from sitegen.cells import escape_text
 from sitegen.errors import Problem, SitegenError
 from sitegen.filters import filesize, fmtnum, short, timefmt, tojson_script
 from sitegen.pages.common import Page
@@ -54,7 +54,6 @@ class _Environment(jinja2.Environment):
 
 
 _new_markup = str.__new__
-_escape_inner: Callable[[str], str] = markupsafe._escape_inner  # type: ignore[attr-defined]
 
 
 def _escape(value: Any) -> Markup:
@@ -64,7 +63,7 @@ def _escape(value: Any) -> Markup:
     anything else goes to markupsafe."""
     kind = type(value)
     if kind is str:
-        return _new_markup(Markup, _escape_inner(value))
+        return _new_markup(Markup, escape_text(value))
     if kind is Markup:
         return cast(Markup, value)
     return escape(value)
