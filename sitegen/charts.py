@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeGuard
+
+from sitegen.rawjson import script_escape
 
 MAX_POINTS = 1000
 POINT_MARKS_UP_TO = 200
@@ -58,9 +60,20 @@ class EncodedSeries:
     def columns_json(self, **fields: str) -> str:
         """:func:`columns` of the points, as compact JSON with sorted keys (the way
         ``rawjson.dumps`` writes it), from the arrays already written."""
-        parts = {key: json.dumps(value, ensure_ascii=False) for key, value in fields.items()}
+        return self._columns(fields, str)
+
+    def columns_script(self, **fields: str) -> str:
+        """:meth:`columns_json` escaped for a ``<script>`` element (``script_escape``), at the
+        cost of escaping the fields: the numbers hold nothing to escape."""
+        return self._columns(fields, script_escape)
+
+    def _columns(self, fields: dict[str, str], escape: Callable[[str], str]) -> str:
+        parts = {
+            key: escape(json.dumps(value, ensure_ascii=False)) for key, value in fields.items()
+        }
         parts.update(step=self.steps_json, value=self.values_json)
-        return "{" + ",".join(f"{json.dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+        keys = sorted(parts)
+        return "{" + ",".join(f"{escape(json.dumps(key))}:{parts[key]}" for key in keys) + "}"
 
 
 _ENCODED: dict[tuple[int, str, int], tuple[HasSeries, EncodedSeries]] = {}

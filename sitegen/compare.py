@@ -263,7 +263,7 @@ def curves(
     for metric, lines in curve_lines(project, versions):
         table = CurveTable(lines)
         values: list[dict[str, Any]] | RawJSON = (
-            RawJSON(_data_json(lines))
+            _data_json(lines)
             if encoded
             else [
                 columns(line.series.points, version=label)
@@ -282,10 +282,13 @@ def curves(
     return out
 
 
-def _data_json(lines: list[tuple[str, CurveLine]]) -> str:
-    """``rawjson.dumps([columns(points, version=label), …])``, from each line's arrays."""
-    rows = (line.series.columns_json(version=label) for label, line in lines if line.series.points)
-    return "[" + ",".join(rows) + "]"
+def _data_json(lines: list[tuple[str, CurveLine]]) -> RawJSON:
+    """``rawjson.dumps([columns(points, version=label), …])``, from each line's arrays; and
+    its script text, escaping only the labels."""
+    drawn = [(label, line.series) for label, line in lines if line.series.points]
+    text = ",".join(series.columns_json(version=label) for label, series in drawn)
+    script = ",".join(series.columns_script(version=label) for label, series in drawn)
+    return RawJSON(f"[{text}]", f"[{script}]")
 
 
 class CurveTable(Sequence[dict[str, Any]]):

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from sitegen import rawjson
 from sitegen.pages.common import human_size, parse_time
+from sitegen.rawjson import script_escape
 
 
 def tojson_script(value: Any) -> Markup:
@@ -16,16 +17,8 @@ def tojson_script(value: Any) -> Markup:
 
     :class:`~sitegen.rawjson.RawJSON` fragments (pre-encoded data arrays) are spliced in.
     """
-    text = rawjson.dumps(value, ensure_ascii=False)
-    for raw, escaped in (
-        ("&", "\\u0026"),
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(raw, escaped)
-    return Markup(text)
+    text, raws = rawjson.encode(value, ensure_ascii=False)
+    return Markup(rawjson.splice(script_escape(text), [raw.script_text for raw in raws]))
 
 
 DASH = Markup("&mdash;")  # for a missing value; pages are ASCII (see docs/site.md)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,29 +38,75 @@ def many_encoder(
 
 @dataclass(frozen=True, slots=True)
 class RawJSON:
-    """JSON text spliced into :func:`tojson_script`'s output as it is (already encoded)."""
+    """JSON text spliced into :func:`tojson_script`'s output as it is (already encoded).
+
+    ``script``: the same text escaped for a ``<script>`` element (:func:`script_escape`),
+    when its maker has it for less than a scan of the text (a curve's numbers need none).
+    """
 
     text: str
+    script: str | None = None
+
+    @property
+    def script_text(self) -> str:
+        return script_escape(self.text) if self.script is None else self.script
 
 
+def script_escape(text: str) -> str:
+    """JSON text safe inside ``<script type="application/json">``: no ``</script>``, no
+    ``<!--``, no line separators (JavaScript reads those as line ends); the same JSON value."""
+    for raw, escaped in _SCRIPT_ESCAPES:
+        text = text.replace(raw, escaped)
+    return text
+
+
+_SCRIPT_ESCAPES = (
+    ("&", "\\u0026"),
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
 _SPLICE = f"\u0000splice-{uuid.uuid4().hex}-"  # unguessable: store strings cannot match it
 _SPLICED = re.compile(re.escape(json.dumps(_SPLICE))[:-1] + r'(\d+)"')
+_PENDING = threading.local()  # the fragments met by the encoding under way in this thread
+
+
+def _placeholder(item: Any) -> str:
+    if not isinstance(item, RawJSON):
+        raise TypeError(f"{type(item).__name__} is not JSON serializable")
+    raws: list[RawJSON] = _PENDING.raws
+    raws.append(item)
+    return f"{_SPLICE}{len(raws) - 1}"
+
+
+def _compact(ensure_ascii: bool) -> Callable[[Any], str]:
+    return many_encoder(ensure_ascii=ensure_ascii, separators=(",", ":"), default=_placeholder)
+
+
+_ENCODE = {True: _compact(True), False: _compact(False)}
+
+
+def encode(value: Any, ensure_ascii: bool) -> tuple[str, list[RawJSON]]:
+    """Sorted, compact JSON of ``value`` with a placeholder for each :class:`RawJSON`, and
+    those fragments in order (see :func:`splice`)."""
+    raws: list[RawJSON] = []
+    _PENDING.raws = raws
+    try:
+        return _ENCODE[ensure_ascii](value), raws
+    finally:
+        _PENDING.raws = None
+
+
+def splice(text: str, fragments: list[str]) -> str:
+    """``text`` from :func:`encode` with its placeholders replaced by ``fragments``."""
+    return _SPLICED.sub(lambda match: fragments[int(match[1])], text) if fragments else text
 
 
 def dumps(value: Any, ensure_ascii: bool) -> str:
     """Sorted, compact JSON of ``value`` with its :class:`RawJSON` fragments spliced in."""
-    raws: list[str] = []
-
-    def splice(item: Any) -> str:
-        if not isinstance(item, RawJSON):
-            raise TypeError(f"{type(item).__name__} is not JSON serializable")
-        raws.append(item.text)
-        return f"{_SPLICE}{len(raws) - 1}"
-
-    text = json.dumps(
-        value, ensure_ascii=ensure_ascii, sort_keys=True, separators=(",", ":"), default=splice
-    )
-    return _SPLICED.sub(lambda match: raws[int(match[1])], text) if raws else text
+    text, raws = encode(value, ensure_ascii)
+    return splice(text, [raw.text for raw in raws])
 
 
 class RawValues(Mapping[str, RawJSON]):

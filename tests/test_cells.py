@@ -173,9 +173,24 @@ def test_encoded_series_are_kept_per_run_object_with_their_own_text() -> None:
     for run in (ints, floats, long, _Run([]), _Run([(-3, -1e-300), (10**18, float(2**60))])):
         pairs = [list(p) for p in run.points]
         assert encoded_series(run, "m").pairs_json == json.dumps(pairs, separators=(",", ":"))
-        for fields in ({}, {"version": 'v1 "é" </script>'}):
+        for fields in ({}, {"version": 'v1 "é" </script>\u2028&'}):
             plain = rawjson.dumps(columns(run.points, **fields), ensure_ascii=False)
             assert encoded_series(run, "m").columns_json(**fields) == plain
+            script = encoded_series(run, "m").columns_script(**fields)
+            assert script == rawjson.script_escape(plain)
+
+
+def test_a_fragment_brings_its_script_text_or_is_escaped_when_spliced() -> None:
+    """A fragment made with its script text is spliced as that; one without is escaped
+    like the rest of the JSON, so a maker that skips the escaping only costs time."""
+    from sitegen.compare import CurveLine, _data_json
+
+    assert str(tojson_script([RawJSON('"<b>"', script='"B"')])) == '["B"]'
+    assert str(tojson_script([RawJSON('"</script>"')])) == '["\\u003c/script\\u003e"]'
+    series = encoded_series(_Run([(0, 0.5), (1, 0.25)]), "m")
+    raw = _data_json([(XSS, CurveLine(series, ())), ("v2", CurveLine(series, ()))])
+    assert raw.script == rawjson.script_escape(raw.text) and "</script>" not in raw.script
+    assert json.loads(raw.text)[0]["version"] == XSS
 
 
 def test_a_store_string_cannot_pose_as_a_spliced_fragment() -> None:

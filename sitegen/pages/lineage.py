@@ -21,7 +21,7 @@ from sitegen.pages.common import (
     run_url,
     version_url,
 )
-from sitegen.rawjson import RawJSON, RawValues
+from sitegen.rawjson import RawJSON, RawValues, script_escape
 
 FULL_GRAPH_LIMIT = 5000
 EDGE_TABLE_LIMIT = 1000
@@ -103,22 +103,25 @@ def panel_payload(details: RawValues, graph: Graph, from_url: str, centre: str) 
     positions = layout(graph)
     nodes = []
     for node in graph.nodes.values():
-        head, tail = _node_parts(node, details)
+        head, tail, script_head, script_tail = _node_parts(node, details)
         target = node_url(node)
         href = _string(rel(from_url, target)) if target else "null"
         x, y = positions[node.id]
-        nodes.append(RawJSON(f'{head}{href}{tail}{x},"y":{y}}}'))
+        end = f'{x},"y":{y}}}'
+        script = f"{script_head}{script_escape(href)}{script_tail}{end}"
+        nodes.append(RawJSON(f"{head}{href}{tail}{end}", script))
     edges = [{"source": e.source, "target": e.target, "broken": e.broken} for e in graph.edges]
     return {"format": 1, "centre": centre, "nodes": nodes, "edges": edges}
 
 
-_PARTS: dict[str, tuple[Node, RawValues, tuple[str, str]]] = {}
+_PARTS: dict[str, tuple[Node, RawValues, tuple[str, str, str, str]]] = {}
 _PARTS_KEPT = 50_000
 
 
-def _node_parts(node: Node, details: RawValues) -> tuple[str, str]:
+def _node_parts(node: Node, details: RawValues) -> tuple[str, str, str, str]:
     """A panel node's JSON before its ``href`` value, and after it up to its ``x`` value
-    (the keys sorted, as ``tojson_script`` writes them); made once per process."""
+    (the keys sorted, as ``tojson_script`` writes them), then both escaped for a script
+    element; made once per process."""
     hit = _PARTS.get(node.id)
     if hit is not None and hit[0] is node and hit[1] is details:
         return hit[2]
@@ -128,10 +131,11 @@ def _node_parts(node: Node, details: RawValues) -> tuple[str, str]:
         f',"id":{_string(node.id)},"kind":{_string(node.kind)},"label":{_string(node.label)},'
         f'"status":{_string(node.status)},"type":{_string(node.type)},"x":'
     )
+    parts = (head, tail, script_escape(head), script_escape(tail))
     if len(_PARTS) >= _PARTS_KEPT:
         _PARTS.clear()
-    _PARTS[node.id] = (node, details, (head, tail))
-    return head, tail
+    _PARTS[node.id] = (node, details, parts)
+    return parts
 
 
 def _string(value: Any) -> str:
