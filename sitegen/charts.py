@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeGuard
 
 from sitegen.rawjson import script_escape
@@ -39,13 +39,14 @@ class HasSeries(Protocol):
 class EncodedSeries:
     """A curve as charts draw it, and its steps and values as JSON arrays."""
 
-    __slots__ = ("_pairs_json", "points", "steps_json", "values_json")
+    __slots__ = ("_pairs_json", "_version_head", "points", "steps_json", "values_json")
 
     def __init__(self, points: list[tuple[int, float]]) -> None:
         self.points = points
         self.steps_json = json.dumps([s for s, _ in points], separators=(",", ":"))
         self.values_json = json.dumps([v for _, v in points], separators=(",", ":"))
         self._pairs_json: str | None = None
+        self._version_head: str | None = None
 
     @property
     def pairs_json(self) -> str:
@@ -60,20 +61,21 @@ class EncodedSeries:
     def columns_json(self, **fields: str) -> str:
         """:func:`columns` of the points, as compact JSON with sorted keys (the way
         ``rawjson.dumps`` writes it), from the arrays already written."""
-        return self._columns(fields, str)
-
-    def columns_script(self, **fields: str) -> str:
-        """:meth:`columns_json` escaped for a ``<script>`` element (``script_escape``), at the
-        cost of escaping the fields: the numbers hold nothing to escape."""
-        return self._columns(fields, script_escape)
-
-    def _columns(self, fields: dict[str, str], escape: Callable[[str], str]) -> str:
-        parts = {
-            key: escape(json.dumps(value, ensure_ascii=False)) for key, value in fields.items()
-        }
+        parts = {key: json.dumps(value, ensure_ascii=False) for key, value in fields.items()}
         parts.update(step=self.steps_json, value=self.values_json)
-        keys = sorted(parts)
-        return "{" + ",".join(f"{escape(json.dumps(key))}:{parts[key]}" for key in keys) + "}"
+        return "{" + ",".join(f"{json.dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
+
+    def version_columns(self, label: str) -> tuple[str, str]:
+        """``columns_json(version=label)``, and the same escaped for a ``<script>`` element
+        (``script_escape``); only the label can hold characters to escape, and most labels
+        hold none, which leaves both the same string."""
+        head = self._version_head
+        if head is None:
+            head = self._version_head = self.columns_json(version="")[: -len('""}')]
+        name = json.dumps(label, ensure_ascii=False)
+        text = f"{head}{name}}}"
+        escaped = script_escape(name)
+        return text, text if escaped is name else f"{head}{escaped}}}"
 
 
 _ENCODED: dict[tuple[int, str, int], tuple[HasSeries, EncodedSeries]] = {}

@@ -285,10 +285,11 @@ def curves(
 def _data_json(lines: list[tuple[str, CurveLine]]) -> RawJSON:
     """``rawjson.dumps([columns(points, version=label), …])``, from each line's arrays; and
     its script text, escaping only the labels."""
-    drawn = [(label, line.series) for label, line in lines if line.series.points]
-    text = ",".join(series.columns_json(version=label) for label, series in drawn)
-    script = ",".join(series.columns_script(version=label) for label, series in drawn)
-    return RawJSON(f"[{text}]", f"[{script}]")
+    pairs = [line.series.version_columns(label) for label, line in lines if line.series.points]
+    text = "[" + ",".join(plain for plain, _ in pairs) + "]"
+    if all(plain is escaped for plain, escaped in pairs):
+        return RawJSON(text, text)
+    return RawJSON(text, "[" + ",".join(escaped for _, escaped in pairs) + "]")
 
 
 class CurveTable(Sequence[dict[str, Any]]):
