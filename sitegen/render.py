@@ -70,8 +70,9 @@ def _escape(value: Any) -> Markup:
 
 
 class _Template(jinja2.Template):
-    """Templates whose output expressions are escaped by :func:`_escape` (7 % of a comparison
-    page's rendering, 13 % of a version page's). Compiled template code looks ``escape`` up in its module's globals."""
+    """Templates whose output expressions are escaped by :func:`_escape` (7 % of a
+    comparison page's rendering, 13 % of a version page's): compiled template code looks
+    ``escape`` up in its module's globals."""
 
     @classmethod
     def from_code(
