@@ -39,14 +39,13 @@ class HasSeries(Protocol):
 class EncodedSeries:
     """A curve as charts draw it, and its steps and values as JSON arrays."""
 
-    __slots__ = ("_pairs_json", "_version_head", "points", "steps_json", "values_json")
+    __slots__ = ("_pairs_json", "points", "steps_json", "values_json")
 
     def __init__(self, points: list[tuple[int, float]]) -> None:
         self.points = points
         self.steps_json = json.dumps([s for s, _ in points], separators=(",", ":"))
         self.values_json = json.dumps([v for _, v in points], separators=(",", ":"))
         self._pairs_json: str | None = None
-        self._version_head: str | None = None
 
     @property
     def pairs_json(self) -> str:
@@ -66,12 +65,10 @@ class EncodedSeries:
         return "{" + ",".join(f"{json.dumps(key)}:{parts[key]}" for key in sorted(parts)) + "}"
 
     def version_columns(self, label: str) -> tuple[str, str]:
-        """``columns_json(version=label)``, and the same escaped for a ``<script>`` element
-        (``script_escape``); only the label can hold characters to escape, and most labels
-        hold none, which leaves both the same string."""
-        head = self._version_head
-        if head is None:
-            head = self._version_head = self.columns_json(version="")[: -len('""}')]
+        """``columns_json(version=label)`` (its keys in sorted order), and the same escaped
+        for a ``<script>`` element (``script_escape``); only the label can hold characters to
+        escape, and most labels hold none, which leaves both the same string."""
+        head = f'{{"step":{self.steps_json},"value":{self.values_json},"version":'
         name = json.dumps(label, ensure_ascii=False)
         text = f"{head}{name}}}"
         escaped = script_escape(name)
