@@ -108,8 +108,11 @@ def panel_payload(details: RawValues, graph: Graph, from_url: str, centre: str) 
         href = _string(rel(from_url, target)) if target else "null"
         x, y = positions[node.id]
         end = f'{x},"y":{y}}}'
-        script = f"{script_head}{script_escape(href)}{script_tail}{end}"
-        nodes.append(RawJSON(f"{head}{href}{tail}{end}", script))
+        text, script_href = f"{head}{href}{tail}{end}", script_escape(href)
+        if script_head is head and script_tail is tail and script_href is href:
+            nodes.append(RawJSON(text, text))  # nothing to escape: one string serves both
+        else:
+            nodes.append(RawJSON(text, f"{script_head}{script_href}{script_tail}{end}"))
     edges = [{"source": e.source, "target": e.target, "broken": e.broken} for e in graph.edges]
     return {"format": 1, "centre": centre, "nodes": nodes, "edges": edges}
 
