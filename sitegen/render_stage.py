@@ -225,9 +225,24 @@ def _render_planned(jobs: int) -> list[Rendered]:
     chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
     if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
         fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(jobs, mp_context=fork, initializer=gc.enable) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=fork, initializer=collect_young_only) as pool:
             return [row for done in pool.map(_render_range, chunks) for row in done]
     return _render_groups(planned)
+
+
+WORKER_GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults but the last (10)
+
+
+def collect_young_only() -> None:
+    """A render worker's collector: on, for the reference cycles Jinja makes as it renders,
+    but with full collections ~100 times rarer than by default.
+
+    What a worker keeps (its row, series and panel caches) lives until it exits, so each
+    full collection scans it all and frees next to nothing. At 10,000 versions a worker ran
+    9 of them (0.13 s each, 6 % of its time); young cycles are still collected as before.
+    """
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    gc.enable()
 
 
 def _reuse_pass(planned: list[Planned]) -> tuple[list[Rendered], list[Planned]]:

@@ -232,3 +232,28 @@ def test_site_wide_pages_a_failed_helper_had_taken_are_rendered_by_the_build(
     assert done.exists(), "the helper rendered a group before it died"
     build(BuildOptions(store, tmp_path / "fresh"))
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
+
+
+def test_render_workers_collect_young_cycles_and_rarely_scan_everything(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers render with the collector on (Jinja makes cycles), but with full collections
+    far rarer than Python's default: what a worker keeps lives until it exits."""
+    import gc
+
+    from sitegen import render_stage
+
+    builder, render = os.getpid(), render_stage._render_groups
+    seen = tmp_path / "worker-gc"
+
+    def noting_gc(groups: list[Any]) -> list[Any]:
+        if os.getpid() != builder:
+            seen.write_text(json.dumps([gc.isenabled(), list(gc.get_threshold())]))
+        return render(groups)
+
+    monkeypatch.setattr(render_stage, "PARALLEL_FROM_PAGES", 1)
+    monkeypatch.setattr(render_stage, "_render_groups", noting_gc)
+    build(BuildOptions(store, tmp_path / "site", jobs=2))
+    enabled, thresholds = json.loads(seen.read_text())
+    assert enabled and thresholds[0] == gc.get_threshold()[0]
+    assert thresholds[2] >= 100 * gc.get_threshold()[2]
