@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -39,9 +40,18 @@ def fmtnum(value: Any) -> str:
 
 
 def timefmt(value: Any) -> str:
-    parsed = parse_time(value) if isinstance(value, str) else None
+    if isinstance(value, str):
+        return _timefmt_text(value)
+    return str(value) if value else DASH
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _timefmt_text(value: str) -> str:
+    """Made once per process: a version's time is on its page, both of its comparisons,
+    its collection's table and its runs' pages."""
+    parsed = parse_time(value)
     if parsed is None:
-        return str(value) if value else DASH
+        return str(value) if value else DASH  # a plain string, even from markup
     return datetime.strftime(parsed, "%Y-%m-%d %H:%M UTC")
 
 

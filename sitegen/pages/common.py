@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -182,7 +183,9 @@ def duration_seconds(start: str | None, end: str | None) -> int | None:
     return max(int((finish - begin).total_seconds()), 0)
 
 
+@lru_cache(maxsize=16384, typed=True)
 def human_size(size: int) -> str:
+    """Made once per process: a file's size is in every comparison and page that lists it."""
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1000:
