@@ -15,8 +15,9 @@ from sitegen.charts import history_metrics, series
 from sitegen.config import MetricSpec, SiteConfig
 from sitegen.errors import Problem
 from sitegen.store.events import Event
-from sitegen.store.records import CollectionInfo, Records, RunRecord, VersionRecord
+from sitegen.store.records import CollectionInfo, Records, VersionRecord
 from sitegen.store.rows import Curves, PackedRows
+from sitegen.store.run_records import RunRecord
 
 MAX_DEFAULT_METRICS = 4
 

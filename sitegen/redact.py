@@ -14,8 +14,9 @@ from typing import Any
 
 from sitegen.config import SiteConfig
 from sitegen.store.files import hide_uris
-from sitegen.store.records import Records, RunRecord, VersionRecord
+from sitegen.store.records import Records, VersionRecord
 from sitegen.store.rows import row_shape
+from sitegen.store.run_records import RunRecord
 
 WITHHELD = "[withheld]"
 

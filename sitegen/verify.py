@@ -22,7 +22,8 @@ from sitegen.store.files import FileEntry, is_file_uri
 from sitegen.store.format import object_key, run_key, sha256_hex
 from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.reader import load_raw
-from sitegen.store.records import Records, RunParse, VersionRecord, check_records
+from sitegen.store.records import Records, VersionRecord, check_records
+from sitegen.store.run_records import RunParse
 
 CHUNK = 1 << 20
 
@@ -165,7 +166,7 @@ def check_sealed_runs(
 
 def _run_sha256(backend: Backend, key: str, memo: Memo | None) -> str | None:
     """The sha256 of a run record's bytes: the memo has it when the file is unchanged since
-    it was parsed (see :func:`sitegen.store.records.memoized_run`)."""
+    it was parsed (see :func:`sitegen.store.run_records.memoized_run`)."""
     if memo is not None:
         with contextlib.suppress(OSError):
             parsed: RunParse | None = memo.get(("run", key, backend.identity(key)))

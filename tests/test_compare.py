@@ -47,7 +47,8 @@ from sitegen.pages.common import SiteInfo
 from sitegen.pages.compare import any_page, pair_page
 from sitegen.render import make_environment, render_page
 from sitegen.store.files import FileEntry
-from sitegen.store.records import RunRecord, VersionRecord
+from sitegen.store.records import VersionRecord
+from sitegen.store.run_records import RunRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_STORE = ROOT / "example_project" / "store"

@@ -458,8 +458,8 @@ def test_memoized_histories_keep_their_curves_beside_the_rows() -> None:
 
     from sitegen.charts import history_metrics, series
     from sitegen.model import Run
-    from sitegen.store.records import RunRecord
     from sitegen.store.rows import PackedRows, row_shape
+    from sitegen.store.run_records import RunRecord
 
     rows = (
         {"_step": 0, "loss": 1.5, "acc": True, "note": "x", "lr": 3},

@@ -20,7 +20,7 @@ from sitegen.pages.common import (
     run_url,
 )
 from sitegen.rawjson import RawJSON
-from sitegen.store.records import REF_RE
+from sitegen.store.run_records import REF_RE
 
 FALLBACK_ROWS = 50
 

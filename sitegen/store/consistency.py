@@ -13,7 +13,8 @@ from sitegen.store.events import LogState
 from sitegen.store.format import check_alias
 
 if TYPE_CHECKING:
-    from sitegen.store.records import RunRecord, VersionRecord
+    from sitegen.store.records import VersionRecord
+    from sitegen.store.run_records import RunRecord
 
 
 def check_lineage_refs(

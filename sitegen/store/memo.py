@@ -35,7 +35,7 @@ from sitegen.cachedir import path_key, user_cache
 CACHE_ENV = "SITEGEN_RECORDS_CACHE"
 MAX_SEGMENTS = 8
 MAX_STORES = 8
-FORMAT = 8  # bump when cached values (or how segments hold them) change shape
+FORMAT = 9  # bump when cached values (or how segments hold them) change shape
 BATCH = 64  # entries per pickle: one load per entry cost a quarter of the memo's load time
 BATCH_HEADER = struct.Struct("<QI")  # the batch's pickle length, its count of blobs
 BLOB_LENGTH = struct.Struct("<Q")

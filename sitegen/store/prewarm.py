@@ -29,7 +29,8 @@ from sitegen.store.reader import (
     read_history,
     read_json,
 )
-from sitegen.store.records import checked_history, memoized_manifest
+from sitegen.store.records import memoized_manifest
+from sitegen.store.run_records import checked_history
 from sitegen.two_ends import TwoEnds
 from sitegen.verify import memoized_fingerprint
 
