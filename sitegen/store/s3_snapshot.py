@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from sitegen.store.cache import FetchCache
 from sitegen.store.format import EVENTS, OBJECTS, SHA256_RE, object_key
-from sitegen.store.s3 import Listed, S3Backend, _bounded_map, workers
+from sitegen.store.s3 import Listed, S3Backend, _bounded_map
+from sitegen.store.s3_client import workers
 
 # --- the snapshot for builds -----------------------------------------------------------------
 

@@ -12,8 +12,7 @@ import pytest
 import sitegen
 from sitegen.cli import main
 from sitegen.errors import SitegenError
-from sitegen.store import open_backend
-from sitegen.store import s3 as s3_module
+from sitegen.store import open_backend, s3_client
 from sitegen.store.s3 import S3Backend
 from tests.helpers import make_files, small_project
 from tests.s3.conftest import S3
@@ -154,7 +153,7 @@ def test_bad_locations_are_problems_not_tracebacks(
 
 
 def test_missing_boto3_says_how_to_install(s3: S3, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(s3_module, "_BOTO", None)
+    monkeypatch.setattr(s3_client, "_BOTO", None)
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(SitegenError) as info:
         open_backend(s3.url())
