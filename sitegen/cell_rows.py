@@ -417,3 +417,18 @@ def _event_row(e: Any) -> str:
         f'<td class="nowrap">{time(e["time"])}</td><td><code>{_esc(e["type"])}</code></td>'
         f"<td>{what}</td><td>{_esc(e['actor'])}</td><td>{_digest(e['hash'])}</td></tr>\n"
     )
+
+
+__all__ = [  # the template helpers (``h.*``); see sitegen.render.HELPERS
+    "curve_rows",
+    "edge_rows",
+    "event_rows",
+    "file_change_rows",
+    "file_rows",
+    "keyed_rows",
+    "kv_rows",
+    "metric_rows",
+    "run_rows",
+    "step_rows",
+    "summary_rows",
+]

@@ -296,3 +296,24 @@ def delta_span(d: Any) -> Markup:
         f'<span class="cmp-delta delta-{verdict}"><span aria-hidden="true">{arrow}</span> '
         f'{signed(d["abs"])}{pct} <span class="word">{verdict}</span></span>'
     )
+
+
+__all__ = [  # the template helpers (``h.*``); see sitegen.render.HELPERS
+    "alias_chip",
+    "chart",
+    "delta",
+    "delta_span",
+    "digest",
+    "direction_marker",
+    "dotted_key",
+    "metric_cell",
+    "num",
+    "path_items",
+    "run_link",
+    "signed",
+    "sort_value",
+    "state_mark",
+    "status_badge",
+    "time",
+    "version_link",
+]

@@ -116,15 +116,10 @@ def make_environment(theme_dir: Path | None = None) -> jinja2.Environment:
 
 
 HELPERS = SimpleNamespace(
-    **{
-        name: value
-        for module in (cells, cell_rows)
-        for name, value in vars(module).items()
-        if not name.startswith("_")
-    }
+    **{name: getattr(module, name) for module in (cells, cell_rows) for name in module.__all__}
 )
 """``h`` in templates: the cells of :mod:`sitegen.cells` and the rows of
-:mod:`sitegen.cell_rows`."""
+:mod:`sitegen.cell_rows` (the functions each lists in ``__all__``, not what it imports)."""
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

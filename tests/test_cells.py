@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup, escape
@@ -505,3 +508,24 @@ def test_the_chart_helper_writes_the_chart_macro_markup(text: str) -> None:
     ).render(id=f"c-{text}", spec=spec, title=text)
     assert str(cells.chart(f"c-{text}", spec, text)) == via_macro
     assert "<script>alert" not in via_macro and isinstance(env, jinja2.Environment)
+
+
+def test_templates_get_the_helpers_and_nothing_the_helper_modules_import() -> None:
+    """``h`` holds the functions defined in cells and cell_rows, not what they import
+    (``Markup``, ``escape``, filters), and every ``h.name`` of the default theme."""
+    from sitegen.render import HELPERS
+
+    helpers = vars(HELPERS)
+    defined = {
+        name
+        for module in (cells, cell_rows)
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__
+        if not name.startswith("_")
+    }
+    assert set(helpers) == defined
+    assert not {"Markup", "escape", "escape_text", "timefmt", "tojson_script"} & set(helpers)
+    theme = Path(__file__).parents[1] / "themes" / "default"
+    used = {m for t in theme.glob("*.html") for m in re.findall(r"\bh\.(\w+)", t.read_text())}
+    used |= {m for t in theme.glob("*/*.html") for m in re.findall(r"\bh\.(\w+)", t.read_text())}
+    assert used and used <= set(helpers)
