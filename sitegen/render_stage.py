@@ -32,7 +32,8 @@ from sitegen.two_ends import TwoEnds
 from sitegen.write import write_at
 
 PARALLEL_FROM_PAGES = 400
-CHUNK = 16
+CHUNK = 16  # the smallest range of groups a worker takes
+SHARES = 8  # a range is at most 1/SHARES of what is left (per worker)
 SITE_WIDE_NICE = 5  # the reuse check, which they wait for, comes first
 
 
@@ -222,18 +223,37 @@ def _render_planned(jobs: int) -> list[Rendered]:
     """Everything in the job's plan: in forked workers when there is enough of it."""
     assert _JOB is not None
     planned = _JOB.planned
-    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
     if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
         fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(jobs, mp_context=fork, initializer=collect_young_only) as pool:
-            return [row for done in pool.map(_render_range, chunks) for row in done]
+        ranges = shrinking_ranges(len(planned), jobs)
+        with ProcessPoolExecutor(jobs, mp_context=fork, initializer=start_worker_collector) as pool:
+            return [row for done in pool.map(_render_range, ranges) for row in done]
     return _render_groups(planned)
 
 
-WORKER_GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults but the last (10)
+def shrinking_ranges(count: int, jobs: int) -> list[tuple[int, int]]:
+    """``range(count)`` cut in consecutive ranges for ``jobs`` workers, largest first.
+
+    Neighbouring versions share much: a comparison page shows its predecessor's rows,
+    curves and panel, which the worker just made for the version before. A range that
+    starts mid-collection makes them again: with ranges of 16 groups, 4.6 % more
+    instructions. Large ranges first and ranges shrinking to ``CHUNK`` toward the end keep
+    the starts few (77 at 10,000 versions instead of 757) and still let the workers
+    finish together.
+    """
+    ranges = []
+    start = 0
+    while start < count:
+        stop = min(count, start + max(CHUNK, (count - start) // (jobs * SHARES)))
+        ranges.append((start, stop))
+        start = stop
+    return ranges
 
 
-def collect_young_only() -> None:
+WORKER_GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults (700, 10, 10) but the last
+
+
+def start_worker_collector() -> None:
     """A render worker's collector: on, for the reference cycles Jinja makes as it renders,
     but with full collections ~100 times rarer than by default.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,19 @@ def test_render_workers_collect_young_cycles_and_rarely_scan_everything(
     enabled, thresholds = json.loads(seen.read_text())
     assert enabled and thresholds[0] == gc.get_threshold()[0]
     assert thresholds[2] >= 100 * gc.get_threshold()[2]
+
+
+@pytest.mark.parametrize("count", [0, 1, 15, 16, 17, 400, 12_100])
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_workers_take_consecutive_ranges_that_shrink_toward_the_end(count: int, jobs: int) -> None:
+    """Every group exactly once, in order; few ranges (a range starting mid-collection
+    makes its predecessor's rows again), the last ones small (workers finish together)."""
+    from sitegen.render_stage import CHUNK, shrinking_ranges
+
+    ranges = shrinking_ranges(count, jobs)
+    assert [i for start, stop in ranges for i in range(start, stop)] == list(range(count))
+    sizes = [stop - start for start, stop in ranges]
+    assert all(a >= b for a, b in pairwise(sizes[:-1]))  # the last: what was left
+    assert all(size >= min(CHUNK, count) for size in sizes[:-1])
+    if count >= 12_000:
+        assert len(ranges) < count // CHUNK // 5 and sizes[-2] == CHUNK
