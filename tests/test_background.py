@@ -274,3 +274,29 @@ def test_workers_take_consecutive_ranges_that_shrink_toward_the_end(count: int, 
     assert all(size >= min(CHUNK, count) for size in sizes[:-1])
     if count >= 12_000:
         assert len(ranges) < count // CHUNK // 5 and sizes[-2] == CHUNK
+
+
+def test_a_runs_page_is_planned_right_after_the_first_version_it_produced() -> None:
+    """Render workers take consecutive groups: a run's page then finds its curves and
+    panel made for that version. Runs that produced nothing come last, in their order."""
+    import sitegen
+    from sitegen.config import SiteConfig
+    from sitegen.model import build_model
+    from sitegen.pages import SiteInfo, plan_site
+
+    project = build_model(sitegen.Store(Path("example_project/store")).load(), SiteConfig())
+    site = SiteInfo("t", "", "demo", "2024-01-01", "0", False)
+    urls = [p.urls[0] for p in plan_site(site, project, SiteConfig())]
+    first_output = {}
+    for collection in project.collections:
+        for v in collection.versions:
+            if v.producer:
+                first_output.setdefault(v.producer, f"{collection.ref}/v{v.record.version}/")
+    runs = [u for u in urls if u.startswith("runs/") and u != "runs/index.html"]
+    assert len(runs) == len(project.runs) and first_output
+    for run in project.runs:
+        at = urls.index(f"runs/{run.id}/index.html")
+        if run.id in first_output:
+            assert first_output[run.id] in urls[at - 1], (run.id, urls[at - 1])
+    idle = [r.id for r in project.runs if r.id not in first_output]
+    assert runs[len(runs) - len(idle) :] == [f"runs/{i}/index.html" for i in idle]
