@@ -235,11 +235,12 @@ def shrinking_ranges(count: int, jobs: int) -> list[tuple[int, int]]:
     """``range(count)`` cut in consecutive ranges for ``jobs`` workers, largest first.
 
     Neighbouring versions share much: a comparison page shows its predecessor's rows,
-    curves and panel, which the worker just made for the version before. A range that
-    starts mid-collection makes them again: with ranges of 16 groups, 4.6 % more
-    instructions. Large ranges first and ranges shrinking to ``CHUNK`` toward the end keep
-    the starts few (77 at 10,000 versions instead of 757) and still let the workers
-    finish together.
+    curves and panel, which the worker has just made for the version before; a range that
+    starts mid-collection makes them again. Large ranges first, shrinking to ``CHUNK``
+    toward the end, keep the starts few (77 at 10,000 versions, where chunks of 16 made
+    757) and still let the workers finish together. With run pages placed after their
+    versions (:func:`~sitegen.pages.plan_site`), a worker's share of a 10,000-version
+    build took 1.0 % fewer instructions per page (callgrind).
     """
     ranges = []
     start = 0
