@@ -32,8 +32,7 @@ from sitegen.two_ends import TwoEnds
 from sitegen.write import write_at
 
 PARALLEL_FROM_PAGES = 400
-CHUNK = 16  # the smallest range of groups a worker takes
-SHARES = 8  # a range is at most 1/SHARES of what is left (per worker)
+CHUNK = 16
 SITE_WIDE_NICE = 5  # the reuse check, which they wait for, comes first
 
 
@@ -223,32 +222,12 @@ def _render_planned(jobs: int) -> list[Rendered]:
     """Everything in the job's plan: in forked workers when there is enough of it."""
     assert _JOB is not None
     planned = _JOB.planned
+    chunks = [(i, min(i + CHUNK, len(planned))) for i in range(0, len(planned), CHUNK)]
     if jobs > 1 and sum(len(p.urls) for p in planned) >= PARALLEL_FROM_PAGES:
         fork = multiprocessing.get_context("fork")
-        ranges = shrinking_ranges(len(planned), jobs)
         with ProcessPoolExecutor(jobs, mp_context=fork, initializer=start_worker_collector) as pool:
-            return [row for done in pool.map(_render_range, ranges) for row in done]
+            return [row for done in pool.map(_render_range, chunks) for row in done]
     return _render_groups(planned)
-
-
-def shrinking_ranges(count: int, jobs: int) -> list[tuple[int, int]]:
-    """``range(count)`` cut in consecutive ranges for ``jobs`` workers, largest first.
-
-    Neighbouring versions share much: a comparison page shows its predecessor's rows,
-    curves and panel, which the worker has just made for the version before; a range that
-    starts mid-collection makes them again. Large ranges first, shrinking to ``CHUNK``
-    toward the end, keep the starts few (77 at 10,000 versions, where chunks of 16 made
-    757) and still let the workers finish together. With run pages placed after their
-    versions (:func:`~sitegen.pages.plan_site`), a worker's share of a 10,000-version
-    build took 1.0 % fewer instructions per page (callgrind).
-    """
-    ranges = []
-    start = 0
-    while start < count:
-        stop = min(count, start + max(CHUNK, (count - start) // (jobs * SHARES)))
-        ranges.append((start, stop))
-        start = stop
-    return ranges
 
 
 WORKER_GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults (700, 10, 10) but the last

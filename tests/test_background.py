@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -258,45 +257,3 @@ def test_render_workers_collect_young_cycles_and_rarely_scan_everything(
     enabled, thresholds = json.loads(seen.read_text())
     assert enabled and thresholds[0] == gc.get_threshold()[0]
     assert thresholds[2] >= 100 * gc.get_threshold()[2]
-
-
-@pytest.mark.parametrize("count", [0, 1, 15, 16, 17, 400, 12_100])
-@pytest.mark.parametrize("jobs", [2, 3])
-def test_workers_take_consecutive_ranges_that_shrink_toward_the_end(count: int, jobs: int) -> None:
-    """Every group exactly once, in order; few ranges (a range starting mid-collection
-    makes its predecessor's rows again), the last ones small (workers finish together)."""
-    from sitegen.render_stage import CHUNK, shrinking_ranges
-
-    ranges = shrinking_ranges(count, jobs)
-    assert [i for start, stop in ranges for i in range(start, stop)] == list(range(count))
-    sizes = [stop - start for start, stop in ranges]
-    assert all(a >= b for a, b in pairwise(sizes[:-1]))  # the last: what was left
-    assert all(size >= min(CHUNK, count) for size in sizes[:-1])
-    if count >= 12_000:
-        assert len(ranges) < count // CHUNK // 5 and sizes[-2] == CHUNK
-
-
-def test_a_runs_page_is_planned_right_after_the_first_version_it_produced() -> None:
-    """Render workers take consecutive groups: a run's page then finds its curves and
-    panel made for that version. Runs that produced nothing come last, in their order."""
-    import sitegen
-    from sitegen.config import SiteConfig
-    from sitegen.model import build_model
-    from sitegen.pages import SiteInfo, plan_site
-
-    project = build_model(sitegen.Store(Path("example_project/store")).load(), SiteConfig())
-    site = SiteInfo("t", "", "demo", "2024-01-01", "0", False)
-    urls = [p.urls[0] for p in plan_site(site, project, SiteConfig())]
-    first_output = {}
-    for collection in project.collections:
-        for v in collection.versions:
-            if v.producer:
-                first_output.setdefault(v.producer, f"{collection.ref}/v{v.record.version}/")
-    runs = [u for u in urls if u.startswith("runs/") and u != "runs/index.html"]
-    assert len(runs) == len(project.runs) and first_output
-    for run in project.runs:
-        at = urls.index(f"runs/{run.id}/index.html")
-        if run.id in first_output:
-            assert first_output[run.id] in urls[at - 1], (run.id, urls[at - 1])
-    idle = [r.id for r in project.runs if r.id not in first_output]
-    assert runs[len(runs) - len(idle) :] == [f"runs/{i}/index.html" for i in idle]

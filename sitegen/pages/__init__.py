@@ -206,11 +206,6 @@ def plan_site(
 ) -> list[Planned]:
     """Every page of the site; duplicate URLs are an error.
 
-    A run's page comes right after the first version it produced: a render worker takes
-    consecutive groups, so it renders the run with the curves and panel nodes it has just
-    made for that version (13.6 → 9.3 M instructions for such a run page at 1,000
-    versions; the old order, runs last, often found them still cached).
-
     ``read`` fetches object bytes by sha256 for content diffs (None when unavailable);
     ``keys`` hands over :func:`lineage_keys` of ``project`` when they were made elsewhere,
     from its ``facts``.
@@ -244,22 +239,17 @@ def plan_site(
         audit_index = partial(audit_page, site, project, *audit)
         planned.append(_later(("audit/index.html",), audit_index, site_wide=True))
     known = {v.ref for c in project.collections for v in c.versions}
-    run_groups: dict[str, list[Planned]] = {}
+    for collection in project.collections:
+        planned.append(_collection_group(site, project, collection, config, lineage, known, audit))
+        planned.extend(version_plan(site, project, collection, config, read, lineage))
     for run in project.runs:
-        run_groups.setdefault(run.id, []).append(
+        planned.append(
             Planned(
                 (run_url(run.id),),
                 partial(_run_pages, site, project, run, config, known, lineage),
                 partial(_run_key, run, known, lineage),
             )
         )
-    for collection in project.collections:
-        planned.append(_collection_group(site, project, collection, config, lineage, known, audit))
-        versions = version_plan(site, project, collection, config, read, lineage)
-        for group, version in zip(versions, collection.versions, strict=True):
-            planned.append(group)
-            planned.extend(run_groups.pop(version.producer or "", ()))
-    planned.extend(group for groups in run_groups.values() for group in groups)
     check_unique([url for p in planned for url in p.urls])
     return planned
 
