@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple, overload
 
 from sitegen.charts import FLATTEN, EncodedSeries, columns, encoded_series
@@ -20,6 +20,14 @@ from sitegen.rawjson import RawJSON
 from sitegen.store.files import FileEntry
 
 ReadObject = Callable[[str], bytes | None]
+
+
+def recent_objects(read: ReadObject, keep: int = 32) -> ReadObject:
+    """``read`` remembering the last objects it read: consecutive comparisons share one
+    version (v4..v5 then v5..v6), so half of the files they diff were just read."""
+    return lru_cache(maxsize=keep)(read)
+
+
 MAX_CURVE_POINTS = 200
 CURVE_TABLE_ROWS = 30
 

@@ -736,3 +736,34 @@ def test_version_data_files_are_each_object_encoded_whole(extra: dict[str, Any])
     assert value["history"] and set(value) == {*body, "history"}
     whole = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     assert payload[:-2] == whole.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def test_consecutive_comparisons_read_each_object_once() -> None:
+    """v0..v1 then v1..v2 share v1: the plan's reader remembers what the last pages read."""
+    from collections import Counter
+
+    from sitegen.build import object_reader
+    from sitegen.config import load_config
+    from sitegen.model import build_model
+    from sitegen.pages import plan_site
+    from sitegen.sdk.store import Store
+
+    store = Store(EXAMPLE_STORE)
+    config = load_config(None, EXAMPLE_STORE)
+    proj = build_model(store.load(), config)
+    read_bytes = object_reader(store.backend.read)
+    reads: Counter[str] = Counter()
+
+    def read(sha256: str) -> bytes | None:
+        reads[sha256] += 1
+        return read_bytes(sha256)
+
+    pairs = [
+        g for g in plan_site(SITE, proj, config, read) if any("/compare/v" in u for u in g.urls)
+    ]
+    shared = {u for g in pairs for u in g.urls if "/compare/v1..v2" in u}
+    assert shared  # a collection with three versions or more
+    for group in pairs:
+        group.pages()
+    assert len(reads) > 2
+    assert max(reads.values()) == 1

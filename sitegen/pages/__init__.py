@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Any, NamedTuple
 
-from sitegen.compare import ReadObject
+from sitegen.compare import ReadObject, recent_objects
 from sitegen.config import SiteConfig
 from sitegen.errors import Problem, SitegenError
 from sitegen.lineage import Graph, build_graph, run_id, version_id
@@ -211,6 +211,7 @@ def plan_site(
     from its ``facts``.
     """
     graph, details = facts = facts or lineage_facts(project)
+    read = recent_objects(read) if read else None
     runs = {run.id: run_digest(run) for run in project.runs}
     made_keys = keys or partial(lineage_keys, facts)
     lineage = _Lineage(graph, details, site_key(site, project), runs, made_keys)
