@@ -17,16 +17,16 @@ workers once).
 Floors (issue 3, 2-core machine): full build >= 500 pages/s and <= 10x ``cp -r`` of the
 output; rebuild after one new version <= 2 s; peak RSS <= 1 GiB. Timings on a shared
 machine swing by a factor of two from minute to minute, so each figure is the best of a
-few runs: the full build of ``--builds`` full builds (each into a new folder, with a records
-memo of its own, cold), the copy floor of ``--copies`` copies, and the rebuild after one
-new version of ``--rebuilds`` rebuilds, each after logging one more version (all of them
-are printed).
+few: ``--rounds`` rounds each make a full build (into a new folder, with a cold records
+memo of its own) and then a ``cp -r`` of its output, back to back, so that a build and
+its copy see the same state of the machine; the ratio is the best build over the best
+copy. The rebuild after one new version is the best of ``--rebuilds`` rebuilds, each after
+logging one more version. All of them are printed, with their user and kernel CPU.
 
-The full build and the copies are measured in the same state of the file system: on this
-machine's ext4 (no journal), creating files right after a big tree was deleted costs several
-times the kernel CPU (see :func:`settle`), so the full build waits until the benchmark's last
-big removal is ``--settle`` seconds old, and the copies are all made before any is removed.
-The user and kernel CPU of the build and of each copy are printed.
+On this machine's ext4 (no journal), creating files right after a big tree was deleted
+costs several times the kernel CPU (see :func:`settle`): the rounds start once the
+benchmark's last big removal is ``--settle`` seconds old, and nothing is removed before
+the last copy is made.
 """
 
 from __future__ import annotations
@@ -317,32 +317,45 @@ def profile_report(prof: Path, top: int) -> str:
     return buf.getvalue()
 
 
-def full_builds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any]]:
-    """``--builds`` full builds, the first into ``work/site``: each into a new folder and
-    with a cold records memo of its own, none deleted before the copies are made (so each
-    is measured in the same state of the file system as the copies)."""
+def rounds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any]]:
+    """``--rounds`` rounds of a full build and a ``cp -r`` of its output, back to back, so
+    that each build and its copy see the same state of the machine. Each build goes into a
+    new folder (the first into ``work/site``) with a cold records memo of its own, and
+    nothing is deleted before the last copy is made (see :func:`settle`)."""
     settle(a.settle)
-    builds = []
-    for i in range(a.builds):
+    done = []
+    for i in range(a.rounds):
         site = work / ("site" if i == 0 else f"site-full-{i + 1}")
-        os.sync()  # as before each copy
+        # Flushed first, the copy too: right after a build, the kernel is still writing the
+        # new tree back, and a copy racing that write-back measured 2-4x slower.
+        os.sync()
         cpu = children_cpu()
-        records = work / f"records-full-{i + 1}"  # cold: see the timed() rebuilds
-        full = run_build(store, site, a.jobs, pss=True, records=records)
+        full = run_build(store, site, a.jobs, pss=True, records=work / f"records-full-{i + 1}")
         full["cpu"] = cpu_since(cpu)
-        builds.append(full)
+        os.sync()
+        cpu = children_cpu()
+        full["copy_s"] = time_cmd(["cp", "-r", str(site), str(work / f"site-copy-{i + 1}")])
+        full["copy_cpu"] = cpu_since(cpu)
+        done.append(full)
         print(
-            f"full build {i + 1}: {full['build_s']:.2f} s in build() ({full['wall_s']:.2f} s "
-            f"wall incl. interpreter+imports); rendered {full['rendered']}; {full['cpu']}",
+            f"round {i + 1}: full build {full['build_s']:.2f} s in build() "
+            f"({full['wall_s']:.2f} s wall incl. interpreter+imports; {full['cpu']}); "
+            f"cp -r {full['copy_s']:.2f} s ({full['copy_cpu']}); "
+            f"{full['build_s'] / full['copy_s']:.1f}x",
             flush=True,
         )
-    return builds
+    for i in range(a.rounds):  # after the last copy: each is made before any is deleted
+        remove_tree(work / f"site-copy-{i + 1}")
+        if i:
+            remove_tree(work / f"site-full-{i + 1}")
+    return done
 
 
 def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
     site = work / "site"
-    builds = full_builds(a, work, store)
+    builds = rounds(a, work, store)
     full = min(builds, key=lambda r: float(r["build_s"]))
+    copies = [float(r["copy_s"]) for r in builds]
     html = count_html(site)
     out_size = du(site)
     pps = full["pages"] / full["build_s"]
@@ -357,19 +370,6 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
         f"{mib(out_size['disk_bytes'])} on disk",
         flush=True,
     )
-    copies: list[float] = []
-    copies_cpu: list[str] = []
-    for i in range(a.copies):
-        # Flush first: right after a build, the kernel is still writing the new tree back,
-        # and a copy racing that write-back measured 2-4x slower (a floor that flatters).
-        os.sync()
-        cpu = children_cpu()
-        copies.append(time_cmd(["cp", "-r", str(site), str(work / f"site-copy-{i}")]))
-        copies_cpu.append(cpu_since(cpu))
-    for i in range(a.copies):  # after the last copy: each is made before any is deleted
-        remove_tree(work / f"site-copy-{i}")
-    for i in range(1, a.builds):
-        remove_tree(work / f"site-full-{i + 1}")
     floor = min(copies)
     ratio = full["build_s"] / floor
     print(
@@ -377,8 +377,6 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
         f"full build / floor = {ratio:.1f}x",
         flush=True,
     )
-    for i, cpu_text in enumerate(copies_cpu):
-        print(f"  copy {i + 1}: {cpu_text}", flush=True)
 
     memo = work / "records-full-1"  # the rebuilds use the first full build's records memo
     nochange = run_build(store, site, a.jobs, records=memo)
@@ -520,12 +518,13 @@ def main() -> int:
     p.add_argument("--steps", type=int)
     p.add_argument("--jobs", type=int, default=0, help="render processes (0 = CPU count)")
     p.add_argument(
-        "--builds",
+        "--rounds",
+        "--copies",
         type=int,
         default=3,
-        help="full builds, each with a cold records memo (the figure is the best)",
+        help="rounds of a full build (cold records memo) and a cp -r of its output; the "
+        "figures are the best build and the best copy",
     )
-    p.add_argument("--copies", type=int, default=3, help="cp -r repetitions (floor = best)")
     p.add_argument(
         "--settle",
         type=float,
