@@ -344,11 +344,17 @@ def rounds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any
             f"{full['build_s'] / full['copy_s']:.1f}x",
             flush=True,
         )
-    for i in range(a.rounds):  # after the last copy: each is made before any is deleted
+    return done
+
+
+def remove_rounds(a: argparse.Namespace, work: Path) -> None:
+    """The copies and the extra builds' outputs, removed once everything is measured, as
+    :func:`settle` asks (removing them took ~40 s of disk work, which the rebuilds measured
+    right after it had to share the machine with)."""
+    for i in range(a.rounds):
         remove_tree(work / f"site-copy-{i + 1}")
         if i:
             remove_tree(work / f"site-full-{i + 1}")
-    return done
 
 
 def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
@@ -379,6 +385,7 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
     )
 
     memo = work / "records-full-1"  # the rebuilds use the first full build's records memo
+    os.sync()  # each rebuild in the same state as the builds and copies: nothing left to flush
     nochange = run_build(store, site, a.jobs, records=memo)
     print(
         f"no-change rebuild: {nochange['build_s']:.2f} s ({nochange['wall_s']:.2f} s wall); "
@@ -390,6 +397,7 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
     for _ in range(a.rebuilds):  # like the copy floor: the best of a few, on a noisy machine
         log_s, ref = log_one_version(store, work / "new-src", shape["files"])
         print(f"log one new version ({ref}) via Store.log_artifact: {log_s:.2f} s", flush=True)
+        os.sync()
         ones.append(run_build(store, site, a.jobs, records=memo))
         print(
             f"  rebuild after it: {ones[-1]['build_s']:.2f} s ({ones[-1]['wall_s']:.2f} s wall); "
@@ -441,6 +449,7 @@ def timed(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path)
         "one_version_all_s": [r["build_s"] for r in ones],
     }
     (OUT / "bench_build-last.json").write_text(json.dumps(summary, indent=1) + "\n")
+    remove_rounds(a, work)
 
 
 def profiled(a: argparse.Namespace, shape: dict[str, int], work: Path, store: Path) -> None:
