@@ -8,8 +8,9 @@ The first version is the baseline unless ``baseline`` says otherwise.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any, NamedTuple, overload
 
 from sitegen.charts import FLATTEN, EncodedSeries, columns, encoded_series
@@ -22,10 +23,26 @@ from sitegen.store.files import FileEntry
 ReadObject = Callable[[str], bytes | None]
 
 
-def recent_objects(read: ReadObject, keep: int = 32) -> ReadObject:
-    """``read`` remembering the last objects it read: consecutive comparisons share one
-    version (v4..v5 then v5..v6), so half of the files they diff were just read."""
-    return lru_cache(maxsize=keep)(read)
+def recent_objects(read: ReadObject, keep: int = 32, largest: int = 1 << 20) -> ReadObject:
+    """``read`` remembering the last ``keep`` objects it read of at most ``largest`` bytes:
+    consecutive comparisons share one version (v4..v5 then v5..v6), so half of the files
+    they diff were just read. Larger ones (``compare.max_diff_bytes`` may allow them) are
+    read again when asked for again."""
+    kept: OrderedDict[str, bytes] = OrderedDict()
+
+    def read_recent(sha256: str) -> bytes | None:
+        data = kept.get(sha256)
+        if data is not None:
+            kept.move_to_end(sha256)
+            return data
+        data = read(sha256)
+        if data is not None and len(data) <= largest:
+            kept[sha256] = data
+            if len(kept) > keep:
+                kept.popitem(last=False)
+        return data
+
+    return read_recent
 
 
 MAX_CURVE_POINTS = 200

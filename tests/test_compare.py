@@ -30,6 +30,7 @@ from sitegen.compare import (
     keyed_rows,
     metric_rows,
     notes_for,
+    recent_objects,
 )
 from sitegen.config import MetricSpec, SiteConfig
 from sitegen.contentdiff import (
@@ -767,3 +768,19 @@ def test_consecutive_comparisons_read_each_object_once() -> None:
         group.pages()
     assert len(reads) > 2
     assert max(reads.values()) == 1
+
+
+def test_recent_objects_keep_the_last_small_ones() -> None:
+    reads: list[str] = []
+    sizes = {"a": 10, "b": 10, "c": 10, "big": 2000}
+
+    def read(sha256: str) -> bytes | None:
+        reads.append(sha256)
+        return b"x" * sizes[sha256] if sha256 in sizes else None
+
+    recent = recent_objects(read, keep=2, largest=1000)
+    for sha in ("a", "b", "a", "c", "b", "big", "big", "gone", "gone"):
+        recent(sha)
+    assert recent("a") == b"x" * 10
+    # "c" evicts "b" ("a" was used since), "b" then evicts "a"; large or missing: never kept
+    assert reads == ["a", "b", "c", "b", "big", "big", "gone", "gone", "a"]
