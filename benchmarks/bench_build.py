@@ -26,7 +26,7 @@ logging one more version. All of them are printed, with their user and kernel CP
 On this machine's ext4 (no journal), creating files right after a big tree was deleted
 costs several times the kernel CPU (see :func:`settle`): the rounds start once the
 benchmark's last big removal is ``--settle`` seconds old, and nothing is removed before
-the last copy is made.
+the last rebuild is measured.
 """
 
 from __future__ import annotations
@@ -320,8 +320,8 @@ def profile_report(prof: Path, top: int) -> str:
 def rounds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any]]:
     """``--rounds`` rounds of a full build and a ``cp -r`` of its output, back to back, so
     that each build and its copy see the same state of the machine. Each build goes into a
-    new folder (the first into ``work/site``) with a cold records memo of its own, and
-    nothing is deleted before the last copy is made (see :func:`settle`)."""
+    new folder (the first into ``work/site``) with a cold records memo of its own; they
+    stay until :func:`remove_rounds` (see :func:`settle`)."""
     settle(a.settle)
     done = []
     for i in range(a.rounds):
