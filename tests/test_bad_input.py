@@ -190,3 +190,21 @@ def test_history_lines_that_are_not_objects_are_located(
         for line in (kept + 1, kept + 2, kept + 3):
             assert f"{history}:{line}: history row must be an object" in err
         assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("path", "what"),
+    [
+        ("artifacts/model/grader/v0/manifest.json", "manifest"),
+        ("runs/train1/run.json", "run record"),
+    ],
+)
+def test_record_that_is_not_an_object_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, what: str
+) -> None:
+    small_project(tmp_path / "store", tmp_path)
+    (tmp_path / "store" / path).write_text('["valid JSON", "not an object"]\n')
+    assert main(["validate", str(tmp_path / "store")]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'store' / path}: {what} must be a JSON object" in err
+    assert "Traceback" not in err

@@ -38,6 +38,17 @@ class Checker:
             Problem(self.raw.display, line, message, hint, "warning" if warning else "error")
         )
 
+    def json_object(self, what: str) -> dict[str, Any] | None:
+        """The record's data when it is a JSON object; None when there is none (the reader
+        has said why) or when it is something else (a problem: ``what`` must be an object)."""
+        data = self.raw.data
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.fail(f"{what} must be a JSON object")
+            return None
+        return data
+
     def get(
         self,
         data: Mapping[str, Any],

@@ -201,11 +201,8 @@ def _manifest_entry(raw: Raw) -> tuple[VersionRecord | None, tuple[Problem, ...]
 def parse_manifest(raw: Raw, problems: list[Problem]) -> VersionRecord | None:
     """Everything about one manifest that needs no other file (memoizable)."""
     c = Checker(raw, problems)
-    data = raw.data
+    data = c.json_object("manifest")
     if data is None:
-        return None
-    if not isinstance(data, dict):
-        c.fail("manifest must be a JSON object")
         return None
     _, type_, name, vdir, _ = raw.key.split("/")
     version = int(vdir[1:])

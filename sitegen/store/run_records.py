@@ -82,11 +82,8 @@ def _run_entry(raw: Raw) -> RunParse:
 def parse_run(raw: Raw, problems: list[Problem]) -> RunRecord | None:
     """Everything about one run record that needs no other file (its status as written)."""
     c = Checker(raw, problems)
-    data = raw.data
+    data = c.json_object("run record")
     if data is None:
-        return None
-    if not isinstance(data, dict):
-        c.fail("run record must be a JSON object")
         return None
     run_id = raw.key.split("/")[1]
     if data.get("id") != run_id or check_run_id(run_id):
