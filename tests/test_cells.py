@@ -526,6 +526,5 @@ def test_templates_get_the_helpers_and_nothing_the_helper_modules_import() -> No
     assert set(helpers) == defined
     assert not {"Markup", "escape", "escape_text", "timefmt", "tojson_script"} & set(helpers)
     theme = Path(__file__).parents[1] / "themes" / "default"
-    used = {m for t in theme.glob("*.html") for m in re.findall(r"\bh\.(\w+)", t.read_text())}
-    used |= {m for t in theme.glob("*/*.html") for m in re.findall(r"\bh\.(\w+)", t.read_text())}
+    used = {m for t in theme.rglob("*.html") for m in re.findall(r"\bh\.(\w+)", t.read_text())}
     assert used and used <= set(helpers)
