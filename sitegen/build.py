@@ -20,7 +20,7 @@ from sitegen.assets import CHART_ASSETS, GRAPH_ASSETS, default_cache_dir, vendor
 from sitegen.background import Background
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import Problem, SitegenError, errors_only
-from sitegen.integrity import PROVENANCE, SUMS, seal_site, write_zip
+from sitegen.integrity import PROVENANCE, SUMS, seal_site, site_files, write_zip
 from sitegen.markdown import render_markdown
 from sitegen.model import Project, build_model
 from sitegen.pages import (
@@ -191,9 +191,11 @@ def finish_site(
     listed the site's files)."""
     results = sorted(results)  # by URL: every list below is then made in order
     info = {"sitegen": __version__, **build}
-    write_build_manifest(root, info, {r.url: r.recorded for r in results})
+    manifest = write_build_manifest(root, info, {r.url: r.recorded for r in results})
+    known = {r.url: r.sha256 for r in results}
+    known[BUILD_MANIFEST] = hashlib.sha256(manifest).hexdigest()
     files = None if listed is None else [*listed, BUILD_MANIFEST]  # sorted below, mostly in order
-    seal_site(root, predicate, {r.url: r.recorded[-64:] for r in results}, files)
+    seal_site(root, predicate, site_files(root, known=known, listed=files))
 
 
 def store_memo(backend: object, local: Path | None) -> Memo | None:

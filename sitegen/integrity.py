@@ -74,24 +74,13 @@ def statement_text(subjects: Mapping[str, str], predicate: Mapping[str, Any]) ->
     return f'{before}"subject": [\n{items}\n ]{after}\n'
 
 
-def seal_site(
-    root: Path,
-    predicate: Mapping[str, Any],
-    known: Mapping[str, str] | None = None,
-    listed: Collection[str] | None = None,
-) -> None:
-    """Write provenance.json (subjects: every file) then SHA256SUMS (every file but itself).
-
-    ``known`` maps pages to the sha256 of the bytes the build just wrote or verified;
-    ``listed`` is every file of the site, when known (see :func:`site_files`).
-    """
-    subjects = site_files(root, known=known, listed=listed)
-    body = statement_text(subjects, predicate)
-    (root / PROVENANCE).write_text(body, encoding="utf-8")
-    sums = dict(sorted({**subjects, PROVENANCE: hashlib.sha256(body.encode()).hexdigest()}.items()))
-    (root / SUMS).write_text(
-        "".join(f"{sha}  {name}\n" for name, sha in sums.items()), encoding="utf-8"
-    )
+def seal_site(root: Path, predicate: Mapping[str, Any], subjects: Mapping[str, str]) -> None:
+    """Write provenance.json (its subjects: every file of the site but the seal's two, with
+    its sha256; see :func:`site_files`) then SHA256SUMS (every file but itself)."""
+    body = statement_text(subjects, predicate).encode()
+    (root / PROVENANCE).write_bytes(body)
+    sums = dict(sorted({**subjects, PROVENANCE: hashlib.sha256(body).hexdigest()}.items()))
+    (root / SUMS).write_bytes("".join(f"{sha}  {name}\n" for name, sha in sums.items()).encode())
 
 
 def verify_site(root: Path) -> list[Problem]:

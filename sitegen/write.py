@@ -122,8 +122,11 @@ def _make_parent(target: str) -> None:
 
 def write_build_manifest(
     staging: Path, info: Mapping[str, Any], fingerprints: Mapping[str, str]
-) -> None:
-    (staging / BUILD_MANIFEST).write_text(manifest_text(info, fingerprints), encoding="utf-8")
+) -> bytes:
+    """Write the build manifest; its bytes."""
+    data = manifest_text(info, fingerprints).encode()
+    (staging / BUILD_MANIFEST).write_bytes(data)
+    return data
 
 
 def manifest_text(info: Mapping[str, Any], fingerprints: Mapping[str, str]) -> str:

@@ -562,3 +562,28 @@ def test_an_unchanged_collection_keeps_its_version_pages_by_one_batch_key(
     assert set(keyed) == {"model/grader"} and again.rendered == 0
     build(BuildOptions(store, tmp_path / "fresh"))
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_seal_covers_the_manifest_and_every_page_identity_is_recorded(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """The seal covers the build manifest's exact bytes (hashed as written, not read back),
+    and the identity cache knows every page, as the rename into place left it."""
+    from sitegen import statcache
+    from sitegen.integrity import SUMS, verify_site
+    from sitegen.write import BUILD_MANIFEST
+
+    monkeypatch.setenv("SITEGEN_BUILD_CACHE", str(tmp_path / "builds"))
+    out = tmp_path / "site"
+    for _ in range(2):  # a first build, then a rebuild in place
+        report = build(BuildOptions(store, out, jobs=jobs))
+        cached = statcache.load(out)
+        assert len(cached) == report.pages
+        page = "artifacts/model/grader/v0/index.html"
+        assert cached[page][0] == statcache.identity(out / page)
+        sums = dict(line.split("  ")[::-1] for line in (out / SUMS).read_text().splitlines())
+        assert (
+            sums[BUILD_MANIFEST] == hashlib.sha256((out / BUILD_MANIFEST).read_bytes()).hexdigest()
+        )
+        assert verify_site(out) == []
