@@ -9,10 +9,16 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import sitegen
+from sitegen.build import BuildOptions, build
 from sitegen.cli import main
+from sitegen.store import listing, reader
 
 WRITERS = 8
 VERSIONS_EACH = 6
@@ -144,3 +150,50 @@ def test_killed_run_shows_as_crashed(tmp_path: Path) -> None:
     records = sitegen.Store(store).load()
     assert {r.id: r.status for r in records.runs} == {"doomed": "crashed"}
     assert main(["validate", str(store)]) == 0
+
+
+def _committing_once(real: Callable[..., Any], when: Callable[..., bool], store: Path, path: Path):  # type: ignore[no-untyped-def]
+    """``real``, called after a writer commits a new version of dataset/data, the first
+    time ``when(*args, **kwargs)`` holds."""
+    done: list[bool] = []
+
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        if not done and when(*args, **kwargs):
+            done.append(True)
+            sitegen.Store(store).log_artifact(art_for(path))
+        return real(*args, **kwargs)
+
+    return hooked
+
+
+def _always(*args: Any, **kwargs: Any) -> bool:
+    return True
+
+
+READ_MOMENTS = {  # (jobs, when the writer commits): what the build calls just after it
+    (1, "before the log"): (reader, "read_events", _always),
+    (1, "after the log"): (reader, "_read_artifacts", _always),
+    (2, "before the log"): (listing, "list_store", lambda root, top="", skip=(): top == "events"),
+    (2, "after the log"): (listing, "list_store", lambda root, top="", skip=(): top == ""),
+}
+
+
+@pytest.mark.parametrize(("jobs", "moment"), sorted(READ_MOMENTS))
+def test_a_version_committed_while_a_build_reads_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, moment: str
+) -> None:
+    """The build reads (one process) or lists (two) the event log before the manifests: a
+    version committed meanwhile is in the site, or left out with a warning, never an event
+    without its manifest (which fails the build)."""
+    store, first, second = tmp_path / "store", tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("first")
+    second.write_text("second")
+    sitegen.Store(store, project="p").log_artifact(art_for(first))
+    module, name, when = READ_MOMENTS[jobs, moment]
+    monkeypatch.setattr(module, name, _committing_once(getattr(module, name), when, store, second))
+    report = build(BuildOptions(store, tmp_path / "site", jobs=jobs))
+    assert (store / "artifacts/dataset/data/v1/manifest.json").is_file(), "the writer ran"
+    in_site = (tmp_path / "site/artifacts/dataset/data/v1/index.html").is_file()
+    assert in_site == (moment == "before the log")
+    uncommitted = [p for p in report.problems if "uncommitted version dataset/data:v1" in p.message]
+    assert len(uncommitted) == (0 if in_site else 1)

@@ -6,6 +6,12 @@ store answers them all; :class:`ListedBackend` runs it in a forked child while t
 unpickles its memo, and then answers from the listing. It is the local counterpart of the
 S3 snapshot: a view of the store as it was when the build started (what a build reads
 was already there, since stored files are never rewritten in place).
+
+Like the snapshot, the walk lists the event log first and the rest of the store after it.
+Writers write a version's objects and manifest before the event that commits it, so every
+event listed has its manifest listed too, even while a run logs versions during the build
+(the other way round, a version committed between the two listings would be an event
+without its manifest: an error).
 """
 
 from __future__ import annotations
@@ -69,6 +75,15 @@ def list_store(root: str, top: str = "", skip: Collection[str] = ()) -> Listing:
     return Listing(folders, files)
 
 
+def list_log_then_store(root: str) -> Listing:
+    """:func:`list_store` of the event log, then of the rest of the store, as one listing."""
+    log = list_store(root, EVENTS)
+    rest = list_store(root, skip=(EVENTS,))
+    rest.folders.update(log.folders)
+    rest.files.update(log.files)
+    return rest
+
+
 def _add_file(files: dict[str, Identity], key: str, path: str) -> None:
     try:
         st = os.lstat(path)
@@ -84,19 +99,11 @@ class ListedBackend(LocalBackend):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
-        self._walk = Background(partial(list_store, self._root, skip=(EVENTS,)))
-        self._log = list_store(self._root, EVENTS)
+        self._walk = Background(partial(list_log_then_store, self._root))
 
     @cached_property
     def listing(self) -> Listing:
-        """The walk, and the event log listed by this process meanwhile: its 20,000 files
-        (at 10,000 versions) are half the walk, so the walk is done when the build needs it.
-        The log is listed first, the rest after: the order in which a reader sees a
-        version's files before the event that commits it."""
-        walked = self._walk.result()
-        walked.folders.update(self._log.folders)
-        walked.files.update(self._log.files)
-        return walked
+        return self._walk.result()
 
     def forget_listing(self) -> None:
         """Drop the listing once the build has read the store (~20 MB at 10,000 versions,

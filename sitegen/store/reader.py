@@ -65,13 +65,16 @@ def load_raw(backend: Backend, memo: Memo | None = None) -> RawStore:
 
     With a ``memo`` (local stores), manifests whose checked result is memoized are not read,
     and histories are parsed once per file version (see :mod:`sitegen.store.memo`).
+
+    The event log is read first: writers commit a version by its event after writing its
+    manifest, so a version committed while the store is read has its manifest read too
+    (read the other way round, it would be an event without a manifest: an error).
     """
     root = check_root(backend)
-    problems: list[Problem] = []
+    events, log_problems = read_events(backend, memo)
+    problems = list(log_problems)
     manifests, collections = _read_artifacts(backend, problems, memo)
     runs, histories = _read_runs(backend, problems, memo)
-    events, log_problems = read_events(backend, memo)
-    problems.extend(log_problems)
     return RawStore(
         root,
         backend.display(""),
