@@ -165,6 +165,7 @@ def write_site(
         if previous.pages:  # a rebuild: commit in place
             keep = {r.url for r in results} | SITE_META
             listed = commit_in_place(staging, options.out, keep, previous.files)
+            results = identified_in_place(options.out, results)
         root = options.out if previous.pages else staging
         finish_site(root, {"salt": salt, "batches": batch_prints}, predicate, results, listed)
         if not previous.pages:
@@ -177,6 +178,16 @@ def write_site(
 
 
 SITE_META = frozenset({BUILD_MANIFEST, SUMS, PROVENANCE})
+
+
+def identified_in_place(out: Path, results: list[Rendered]) -> list[Rendered]:
+    """The pages just moved into ``out`` with their identity there (a move changes a file's
+    ctime; see :mod:`sitegen.statcache`); reused pages never moved."""
+    root = str(out)
+    return [
+        r._replace(identity=statcache.identity(os.path.join(root, r.url))) if r.fresh else r
+        for r in results
+    ]
 
 
 def finish_site(

@@ -3,8 +3,10 @@
 An incremental build reuses a page only if its file still holds the bytes the last build
 wrote (a page edited in place must be rendered again, never re-sealed). Re-hashing every
 page costs seconds on a big site, so the last build also records each file's identity,
-``(inode, size, mtime_ns)``, next to its sha256; a file whose identity is unchanged is
-taken as intact, like ``git status`` and ``make`` do. Anything else is re-hashed.
+``(inode, size, mtime_ns, ctime_ns)``, next to its sha256; a file whose identity is
+unchanged is taken as intact, like ``git status`` does. Anything else is re-hashed. The
+ctime cannot be set back from user space: an edit that keeps the size and restores the
+mtime (``touch -r``) still changes the identity.
 
 The record lives outside the site (the site stays byte-for-byte reproducible), under
 ``$SITEGEN_BUILD_CACHE``, else ``$XDG_CACHE_HOME/sitegen/builds`` (``~/.cache/…``), one file
@@ -25,10 +27,10 @@ from sitegen.cachedir import path_key, user_cache
 
 CACHE_ENV = "SITEGEN_BUILD_CACHE"
 
-Identity = tuple[int, int, int]
+Identity = tuple[int, int, int, int]
 
 
-FORMAT = ("sitegen-statcache", 3)  # url -> ((inode, size, mtime_ns), sha256)
+FORMAT = ("sitegen-statcache", 4)  # url -> ((inode, size, mtime_ns, ctime_ns), sha256)
 
 
 def cache_file(out: Path) -> Path | None:
@@ -44,8 +46,9 @@ def identity(path: str | Path) -> Identity | None:
 
 
 def identity_of(st: os.stat_result) -> Identity:
-    """What a page's file is recognised by: its inode, size and modification time."""
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    """What a page's file is recognised by: its inode, size, modification and change times
+    (moving a file changes the last: a page moved into place is identified there)."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def load(out: Path) -> dict[str, tuple[Identity, str]]:
