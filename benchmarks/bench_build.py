@@ -269,6 +269,19 @@ def settle(seconds: float) -> None:
             time.sleep(left)
 
 
+def create_probe(folder: Path, count: int = 2000) -> float:
+    """Microseconds to create an empty file in a new folder, measured on ``count`` files
+    that are kept (deleting them would make the next files slower: see :func:`settle`).
+    High figures mean inodes freed in the last minutes by anything on this file system
+    (test runs included), which the builds and copies measured next pay for too."""
+    folder.mkdir(parents=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    t = time.perf_counter()
+    for i in range(count):
+        os.close(os.open(folder / f"f{i}", flags))
+    return (time.perf_counter() - t) / count * 1e6
+
+
 def log_one_version(store: Path, src: Path, files: int) -> tuple[float, str]:
     """Log a new version of a model collection through the public API; return seconds."""
     import sitegen
@@ -329,10 +342,12 @@ def rounds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any
         # Flushed first, the copy too: right after a build, the kernel is still writing the
         # new tree back, and a copy racing that write-back measured 2-4x slower.
         os.sync()
+        probe = create_probe(work / f"probe-{i + 1}-build")
         cpu = children_cpu()
         full = run_build(store, site, a.jobs, pss=True, records=work / f"records-full-{i + 1}")
         full["cpu"] = cpu_since(cpu)
         os.sync()
+        copy_probe = create_probe(work / f"probe-{i + 1}-copy")
         cpu = children_cpu()
         full["copy_s"] = time_cmd(["cp", "-r", str(site), str(work / f"site-copy-{i + 1}")])
         full["copy_cpu"] = cpu_since(cpu)
@@ -341,7 +356,8 @@ def rounds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any
             f"round {i + 1}: full build {full['build_s']:.2f} s in build() "
             f"({full['wall_s']:.2f} s wall incl. interpreter+imports; {full['cpu']}); "
             f"cp -r {full['copy_s']:.2f} s ({full['copy_cpu']}); "
-            f"{full['build_s'] / full['copy_s']:.1f}x",
+            f"{full['build_s'] / full['copy_s']:.1f}x; creating a file before each: "
+            f"{probe:.0f} / {copy_probe:.0f} µs",
             flush=True,
         )
     return done
