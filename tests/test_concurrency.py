@@ -197,3 +197,34 @@ def test_a_version_committed_while_a_build_reads_the_store(
     assert in_site == (moment == "before the log")
     uncommitted = [p for p in report.problems if "uncommitted version dataset/data:v1" in p.message]
     assert len(uncommitted) == (0 if in_site else 1)
+
+
+def test_a_version_committed_while_a_store_is_synced_waits_for_the_next_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sync`` copies the snapshot it verified: a version committed to the source after it
+    was read (here, just before its keys are listed) is left for the next sync, and the copy
+    is never a log whose event lacks its manifest."""
+    from sitegen.commands import sync as sync_command
+
+    source, first, second = tmp_path / "store", tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("first")
+    second.write_text("second")
+    sitegen.Store(source, project="p").log_artifact(art_for(first))
+    real = sync_command.list_keys
+    calls: list[int] = []
+
+    def commit_then_list(backend: Any) -> list[str]:
+        if not calls:  # by a run: its record, rewritten, already names the new version
+            with sitegen.init(store=source, job_type="train", id="late") as run:
+                run.log_artifact(art_for(second))
+        calls.append(1)
+        return real(backend)
+
+    monkeypatch.setattr(sync_command, "list_keys", commit_then_list)
+    report = sync_command.sync(source, tmp_path / "copy")
+    assert report.ok, report.problems
+    assert [v.ref for v in sitegen.Store(tmp_path / "copy").load().versions] == ["dataset/data:v0"]
+    again = sync_command.sync(source, tmp_path / "copy")
+    assert again.ok, again.problems
+    assert len(sitegen.Store(tmp_path / "copy").load().versions) == 2

@@ -7,8 +7,11 @@ then the event log in sequence order. Immutable keys (objects, manifests, events
 created exclusively and never overwritten: a DEST that disagrees with SRC about one of them
 is reported, not "repaired". Mutable run records and histories are replaced when they differ.
 
-Running it again copies only what is new. Nothing is deleted from DEST. At the end DEST is
-loaded and must have the same root digest (every version's digest and the log head) as SRC.
+SRC is read as it was when listed (the event log first, like a build): what a run commits
+to it meanwhile is left for the next sync, and DEST never holds an event whose manifest it
+lacks. Running it again copies only what is new. Nothing is deleted from DEST. At the end
+DEST is loaded and must have the same root digest (every version's digest and the log head)
+as SRC.
 Either side may be local or remote; ``sitegen sync ./store s3://bucket/prefix`` uploads.
 """
 
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def list_keys(backend: Backend) -> list[str]:
-    """Every key of a store, sorted: from the snapshot listing, or by walking a directory."""
+    """Every key of a store, sorted: from its listing, or by walking a directory."""
     keys = getattr(backend, "keys", None)
     if callable(keys):
         return sorted(str(k) for k in keys())
@@ -128,7 +131,7 @@ def _read(backend: Backend, key: str) -> bytes | None:
 def sync(source: str | os.PathLike[str], dest: str | os.PathLike[str], jobs: int = 0) -> SyncReport:
     """Mirror ``source`` into ``dest``; see the module docstring for the guarantees."""
     jobs = jobs or 16
-    src = open_backend(source, snapshot=True)
+    src = open_backend(source, snapshot=True, walk=True)  # a local source is listed once too
     check_root(src)
     src_records = check_records(load_raw(src))
     report = SyncReport(root_digest=store_root_digest(src_records))

@@ -107,6 +107,10 @@ class ListedBackend(LocalBackend):
         kept otherwise by every forked render worker); later questions go to the disk."""
         self.__dict__["listing"] = Listing({}, {})
 
+    def keys(self) -> list[str]:
+        """Every file of the store, as listed (what ``sitegen sync`` copies)."""
+        return sorted(self.listing.files)
+
     def children(self, prefix: str) -> list[str]:
         names = self.listing.folders.get(prefix)
         return list(names) if names is not None else super().children(prefix)
