@@ -6,6 +6,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ from sitegen.write import (
     commit_in_place,
     discard,
     new_staging_dir,
+    output_locked,
     swap_into_place,
     write_build_manifest,
     write_file,
@@ -93,6 +95,7 @@ def _build(options: BuildOptions) -> BuildReport:
     check_output_dir(options.out)
     parallel = jobs_of(options) > 1
     with contextlib.ExitStack() as stack:
+        stack.enter_context(output_locked(options.out, partial(say_waiting, options.out)))
         backend = open_backend(options.store, snapshot=True, walk=parallel)
         previous = stack.enter_context(surveyed(options.out, parallel))
         with long_lived_objects():
@@ -130,6 +133,10 @@ def _build(options: BuildOptions) -> BuildReport:
         time.perf_counter() - started,
         tuple(sorted(records.problems)),
     )
+
+
+def say_waiting(out: Path) -> None:
+    print(f"waiting for another build into {out} to finish", file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

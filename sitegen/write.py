@@ -12,11 +12,14 @@ import contextlib
 import json
 import os
 import shutil
+import tempfile
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sitegen import statcache
+from sitegen.cachedir import path_key
 from sitegen.errors import SitegenError
 
 json_string: Callable[[str], str] = json.encoder.encode_basestring
@@ -61,6 +64,38 @@ def check_output_dir(out: Path) -> None:
             "output directory is not empty and was not built by sitegen",
             "choose an empty or new directory; sitegen replaces its output as a whole",
         )
+
+
+@contextlib.contextmanager
+def output_locked(out: Path, waiting: Callable[[], None]) -> Iterator[None]:
+    """One build at a time into ``out`` (``sitegen serve`` and a build from the shell, two CI
+    jobs): a second build waits for the first (``waiting`` is told), instead of interleaving
+    its moves and seal with the other's. An advisory lock on a file beside the page
+    identities (:mod:`sitegen.statcache`), not beside the site (in the temp folder when that
+    cache is off); where no lock can be taken, the build goes on unlocked."""
+    beside = statcache.cache_file(out)
+    path = beside.with_suffix(".lock") if beside else temp_lock_file(out)
+    try:
+        import fcntl
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    except (ImportError, OSError):  # no fcntl (Windows), or no writable cache folder
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def temp_lock_file(out: Path) -> Path:
+    return Path(tempfile.gettempdir(), f"sitegen-{path_key(out)}.lock")
 
 
 def new_staging_dir(out: Path) -> Path:

@@ -228,3 +228,30 @@ def test_a_version_committed_while_a_store_is_synced_waits_for_the_next_sync(
     again = sync_command.sync(source, tmp_path / "copy")
     assert again.ok, again.problems
     assert len(sitegen.Store(tmp_path / "copy").load().versions) == 2
+
+
+def test_a_second_build_into_the_same_folder_waits_for_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Builds into one folder take turns (their moves and seals would interleave): while
+    one holds the folder, another says it waits and writes nothing; then it builds."""
+    from sitegen.integrity import verify_site
+    from sitegen.write import output_locked
+
+    monkeypatch.setenv("SITEGEN_BUILD_CACHE", str(tmp_path / "cache"))
+    store, out, log = tmp_path / "store", tmp_path / "site", tmp_path / "stderr.txt"
+    (tmp_path / "a.txt").write_text("first")
+    sitegen.Store(store, project="p").log_artifact(art_for(tmp_path / "a.txt"))
+    command = "import sys; from sitegen.cli import main; sys.exit(main(sys.argv[1:]))"
+    with output_locked(out, lambda: None), open(log, "wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", command, "build", str(store), "-o", str(out)], stderr=stderr
+        )
+        deadline = time.monotonic() + 60
+        while b"waiting for another build" not in log.read_bytes():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert not out.exists() and proc.poll() is None
+    assert proc.wait(120) == 0, log.read_text()
+    assert verify_site(out) == []
