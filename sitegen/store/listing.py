@@ -97,6 +97,7 @@ class ListedBackend(LocalBackend):
 
     @cached_property
     def listing(self) -> Listing:
+        """The walk, and the event log this process listed before starting it."""
         walked = self._walk.result()
         walked.folders.update(self._log.folders)
         walked.files.update(self._log.files)
