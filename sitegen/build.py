@@ -122,8 +122,8 @@ def _build(options: BuildOptions) -> BuildReport:
             keys.result()  # here, before render workers are forked: they would make them again
         with collector_paused():
             results = write_site(planned, options, config, project, read_object, audit[1], previous)
-    if options.zip_path is not None:
-        write_zip(options.out, options.zip_path)
+        if options.zip_path is not None:  # still holding the output: no other build moves it
+            write_zip(options.out, options.zip_path)
     rendered = sum(1 for r in results if r.fresh)
     return BuildReport(
         options.out,

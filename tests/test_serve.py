@@ -58,3 +58,38 @@ def test_serve_rebuilds_on_change(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_watch_sees_what_changes_a_site_without_walking_the_store(tmp_path: Path) -> None:
+    """The fingerprint serve polls each second changes with the event log, a run's history,
+    a collection's description, the config beside the store and the theme it names; it does
+    not list objects or manifests (immutable, and committed by an event)."""
+    from sitegen.commands.serve import snapshot
+
+    store = tmp_path / "store"
+    small_project(store, tmp_path)
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    changes = {
+        "a new version": lambda: log_version(store, "grades", {"g.csv": "a\n1\n"}, tmp_path),
+        "a run's history": lambda: _append(store / "runs/train1/history.jsonl", "\n"),
+        "a description": lambda: (store / "artifacts/model/grader/collection.yaml").write_text(
+            "description: new\n"
+        ),
+        "a config beside the store": lambda: (tmp_path / "sitegen.yaml").write_text(
+            "theme: theme\n"
+        ),
+        "a theme template": lambda: (theme / "base.html").write_text("{% block content %}"),
+    }
+    for what, change in changes.items():
+        before = snapshot(store, None)
+        change()
+        assert snapshot(store, None) != before, what
+    before = snapshot(store, None)
+    (store / "objects" / "stray").write_bytes(b"not looked at")
+    assert snapshot(store, None) == before
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import os
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from sitegen.build import build
 from sitegen.commands.build import add_build_arguments, options_from
+from sitegen.config import load_config
 from sitegen.errors import SitegenError
+from sitegen.store.format import ARTIFACTS, EVENTS, RUNS, history_key, run_key
 
 POLL_SECONDS = 1.0
 
@@ -29,18 +33,63 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def snapshot(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
-    """(path, size, mtime) of every file under ``paths``: cheap change detection."""
-    seen = []
-    for root in paths:
-        if root.is_file():
-            stat = root.stat()
-            seen.append((str(root), stat.st_size, stat.st_mtime_ns))
-        for path in sorted(root.rglob("*")) if root.is_dir() else ():
-            if path.is_file() and ".tmp-" not in path.name:
-                stat = path.stat()
-                seen.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(seen)
+def snapshot(store: Path, config: Path | None) -> tuple[object, ...]:
+    """A cheap fingerprint of what can change the site: the event log's names (every commit,
+    alias move and run start or end appends an event), each run's record and history, each
+    collection's description file, the site config and the theme folder it names.
+
+    Manifests and objects are immutable and matter only once an event commits them, so a big
+    store is not walked every second (75,000 files at 10,000 versions).
+    """
+    runs = _names(store / RUNS)
+    return (
+        _names(store / EVENTS),
+        _stats(store / key for run in runs for key in (run_key(run), history_key(run))),
+        _stats(
+            store / ARTIFACTS / type_ / name / COLLECTION_FILE
+            for type_ in _names(store / ARTIFACTS)
+            for name in _names(store / ARTIFACTS / type_)
+        ),
+        _stats(config_candidates(store, config)),
+        _stats(_theme_files(store, config)),
+    )
+
+
+COLLECTION_FILE = "collection.yaml"
+
+
+def config_candidates(store: Path, config: Path | None) -> list[Path]:
+    """The config a build reads: ``-c``, else ``sitegen.yaml`` in or beside the store."""
+    return [config] if config else [store / "sitegen.yaml", store.parent / "sitegen.yaml"]
+
+
+def _theme_files(store: Path, config: Path | None) -> list[Path]:
+    try:
+        theme = load_config(config, store).theme_dir
+    except SitegenError:  # the rebuild reports it
+        return []
+    return sorted(p for p in theme.rglob("*") if p.is_file()) if theme else []
+
+
+def _names(folder: Path) -> tuple[str, ...]:
+    """The folder's entries, but hidden ones (writers' temp files start with a dot)."""
+    try:
+        return tuple(sorted(e.name for e in os.scandir(folder) if not e.name.startswith(".")))
+    except OSError:
+        return ()
+
+
+def _stats(paths: Iterable[Path]) -> tuple[tuple[str, int, int] | None, ...]:
+    """(path, size, mtime) of each file; None for one that is missing."""
+    out: list[tuple[str, int, int] | None] = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            out.append(None)
+            continue
+        out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
 
 
 def rebuild(args: argparse.Namespace) -> None:
@@ -54,10 +103,10 @@ def rebuild(args: argparse.Namespace) -> None:
 
 
 def watch(args: argparse.Namespace, stop: threading.Event) -> None:
-    watched = [Path(args.store)] + ([Path(args.config)] if args.config else [])
-    last = snapshot(watched)
+    store, config = Path(args.store), args.config
+    last = snapshot(store, config)
     while not stop.wait(POLL_SECONDS):
-        now = snapshot(watched)
+        now = snapshot(store, config)
         if now != last:
             last = now
             rebuild(args)
