@@ -200,6 +200,9 @@ def commit_in_place(
     ``verify-site`` reports until then).
     """
     staged = sorted(walk_files(str(staging)))
+    in_the_way = _non_folders_above(staged, set(present))
+    for rel in in_the_way:  # a link or file where the site has a folder: never written through
+        os.unlink(os.path.join(out, rel))
     for rel in staged:
         target = os.path.join(out, rel)
         if os.path.isdir(target) and not os.path.islink(target):
@@ -207,13 +210,25 @@ def commit_in_place(
         _make_parent(target)
         os.replace(os.path.join(staging, rel), target)
     wanted = set(keep) | set(staged)
-    present = set(present).union(staged)
+    present = set(present).union(staged).difference(in_the_way)
     stale = [rel for rel in present if rel not in wanted]
     for rel in stale:
         os.unlink(os.path.join(out, rel))
     _remove_emptied_dirs(str(out), stale)
     discard(staging)
     return sorted(wanted.intersection(present))
+
+
+def _non_folders_above(staged: list[str], present: set[str]) -> list[str]:
+    """The entries of the previous output (``present``: its files and links, as listed
+    without following links) that stand where a staged file needs a folder."""
+    found = set()
+    for folder in {rel.rpartition("/")[0] for rel in staged}:
+        while folder:
+            if folder in present:
+                found.add(folder)
+            folder = folder.rpartition("/")[0]
+    return sorted(found)
 
 
 def walk_files(root: str, follow_symlinks: bool = False) -> list[str]:

@@ -221,6 +221,35 @@ def test_an_incremental_build_removes_what_the_site_no_longer_has(
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
 
 
+@pytest.mark.parametrize("kind", ["link to a folder outside", "file"])
+def test_a_rebuild_never_writes_through_what_stands_where_a_folder_was(
+    store: Path, tmp_path: Path, kind: str
+) -> None:
+    """The previous output is not trusted: a link (or a file) put where the site has a
+    folder is replaced by the folder; nothing is written where the link points."""
+    import shutil
+
+    from sitegen.integrity import verify_site
+
+    out, outside = tmp_path / "site", tmp_path / "outside"
+    build(BuildOptions(store, out))
+    folder = out / "artifacts/model/grader"
+    shutil.copytree(folder, outside)
+    (outside / "index.html").write_text("not the site's", encoding="utf-8")  # would be replaced
+    shutil.rmtree(folder)
+    if kind == "file":
+        folder.write_text("in the way", encoding="utf-8")
+    else:
+        folder.symlink_to(outside, target_is_directory=True)
+    before = tree_bytes(outside)
+    build(BuildOptions(store, out))
+    assert tree_bytes(outside) == before, "nothing written through the link"
+    assert folder.is_dir() and not folder.is_symlink()
+    assert verify_site(out) == []
+    build(BuildOptions(store, tmp_path / "fresh"))
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
+
+
 @pytest.mark.parametrize("template", ["version.html", "index.html"])
 def test_a_render_error_leaves_the_previous_site_as_it_was(
     store: Path, tmp_path: Path, template: str
