@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import stat
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,10 +40,13 @@ def cache_file(out: Path) -> Path | None:
 
 
 def identity(path: str | Path) -> Identity | None:
+    """The identity of the regular file at ``path``; None for anything else (a link put in
+    place of a page is not that page, whatever it points to)."""
     try:
-        return identity_of(os.stat(path))
+        st = os.lstat(path)
     except OSError:
         return None
+    return identity_of(st) if stat.S_ISREG(st.st_mode) else None
 
 
 def identity_of(st: os.stat_result) -> Identity:

@@ -250,6 +250,20 @@ def test_a_rebuild_never_writes_through_what_stands_where_a_folder_was(
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
 
 
+def test_a_page_replaced_by_a_link_to_the_same_bytes_is_written_again(
+    store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    build(BuildOptions(store, out))
+    page = out / "artifacts/model/grader/v0/index.html"
+    outside = tmp_path / "outside.html"
+    outside.write_bytes(page.read_bytes())
+    page.unlink()
+    page.symlink_to(outside)
+    build(BuildOptions(store, out))
+    assert not page.is_symlink() and page.read_bytes() == outside.read_bytes()
+
+
 @pytest.mark.parametrize("template", ["version.html", "index.html"])
 def test_a_render_error_leaves_the_previous_site_as_it_was(
     store: Path, tmp_path: Path, template: str
