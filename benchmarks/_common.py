@@ -194,8 +194,8 @@ def machine() -> str:
 def cpu_probe(rounds: int = 5) -> float:
     """Seconds for a fixed piece of pure Python like a render's (formatting, dicts, joins),
     best of ``rounds``: how fast this machine runs Python right now. Figures of runs whose
-    probes differ much are not comparable (first recorded in session 14: 58-72 ms within
-    minutes, on a machine that built ~30 % slower than session 13's on the same code)."""
+    probes differ much are not comparable (first recorded in session 14: 50-72 ms within
+    an hour, on a machine that built ~30 % slower than session 13's on the same code)."""
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
