@@ -282,6 +282,17 @@ def create_probe(folder: Path, count: int = 2000) -> float:
     return (time.perf_counter() - t) / count * 1e6
 
 
+def pages_reclaimed() -> int:
+    """Page-cache pages the kernel has scanned to reclaim so far (kswapd and direct): when
+    memory is full of earlier rounds' trees, making a new one first evicts old pages."""
+    try:
+        lines = Path("/proc/vmstat").read_text().splitlines()
+    except OSError:
+        return 0
+    fields = dict(line.split() for line in lines)
+    return sum(int(fields.get(k, 0)) for k in ("pgscan_kswapd", "pgscan_direct"))
+
+
 def log_one_version(store: Path, src: Path, files: int) -> tuple[float, str]:
     """Log a new version of a model collection through the public API; return seconds."""
     import sitegen
@@ -343,21 +354,24 @@ def rounds(a: argparse.Namespace, work: Path, store: Path) -> list[dict[str, Any
         # new tree back, and a copy racing that write-back measured 2-4x slower.
         os.sync()
         probe = create_probe(work / f"probe-{i + 1}-build")
-        cpu = children_cpu()
+        cpu, scanned = children_cpu(), pages_reclaimed()
         full = run_build(store, site, a.jobs, pss=True, records=work / f"records-full-{i + 1}")
         full["cpu"] = cpu_since(cpu)
+        build_scan = pages_reclaimed() - scanned
         os.sync()
         copy_probe = create_probe(work / f"probe-{i + 1}-copy")
-        cpu = children_cpu()
+        cpu, scanned = children_cpu(), pages_reclaimed()
         full["copy_s"] = time_cmd(["cp", "-r", str(site), str(work / f"site-copy-{i + 1}")])
         full["copy_cpu"] = cpu_since(cpu)
+        copy_scan = pages_reclaimed() - scanned
         done.append(full)
         print(
             f"round {i + 1}: full build {full['build_s']:.2f} s in build() "
             f"({full['wall_s']:.2f} s wall incl. interpreter+imports; {full['cpu']}); "
             f"cp -r {full['copy_s']:.2f} s ({full['copy_cpu']}); "
             f"{full['build_s'] / full['copy_s']:.1f}x; creating a file before each: "
-            f"{probe:.0f} / {copy_probe:.0f} µs",
+            f"{probe:.0f} / {copy_probe:.0f} µs; pages scanned for reclaim during each: "
+            f"{build_scan} / {copy_scan}",
             flush=True,
         )
     return done
