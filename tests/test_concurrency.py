@@ -152,7 +152,9 @@ def test_killed_run_shows_as_crashed(tmp_path: Path) -> None:
     assert main(["validate", str(store)]) == 0
 
 
-def _committing_once(real: Callable[..., Any], when: Callable[..., bool], store: Path, path: Path):  # type: ignore[no-untyped-def]
+def _committing_once(
+    real: Callable[..., Any], when: Callable[..., bool], store: Path, path: Path
+) -> Callable[..., Any]:
     """``real``, called after a writer commits a new version of dataset/data, the first
     time ``when(*args, **kwargs)`` holds."""
     done: list[bool] = []
@@ -215,7 +217,7 @@ def test_a_version_committed_while_a_store_is_synced_waits_for_the_next_sync(
     calls: list[int] = []
 
     def commit_then_list(backend: Any) -> list[str]:
-        if not calls:  # by a run: its record, rewritten, already names the new version
+        if not calls:  # by a run, as a training job would: its run record is written too
             with sitegen.init(store=source, job_type="train", id="late") as run:
                 run.log_artifact(art_for(second))
         calls.append(1)
