@@ -78,35 +78,35 @@ def run_id(run: str) -> str:
 def build_graph(project: Project) -> Graph:
     nodes: dict[str, Node] = {}
     for c in project.collections:
+        ref, name, type_ = c.ref, c.name, c.type
         for v in c.versions:
-            nodes[version_id(v.ref)] = Node(
-                version_id(v.ref), "version", f"{c.name}:{v.label}", c.type, c.ref, "", v.aliases
+            record = v.record
+            vid = version_id(record.ref)
+            nodes[vid] = Node(
+                vid, "version", f"{name}:v{record.version}", type_, ref, "", v.aliases
             )
     for r in project.runs:
         rec = r.record
-        nodes[run_id(r.id)] = Node(
-            run_id(r.id), "run", rec.name, rec.job_type or "run", "", rec.status
-        )
+        rid = run_id(rec.id)
+        nodes[rid] = Node(rid, "run", rec.name, rec.job_type or "run", "", rec.status)
     edges: set[Edge] = set()
     for r in project.runs:
-        for ref in r.record.inputs:
-            edges.add(Edge(version_id(ref), run_id(r.id), version_id(ref) not in nodes))
-        for ref in r.record.outputs:
-            edges.add(Edge(run_id(r.id), version_id(ref), version_id(ref) not in nodes))
+        rid = run_id(r.record.id)
+        for vid in map(version_id, r.record.inputs):
+            edges.add(Edge(vid, rid, vid not in nodes))
+        for vid in map(version_id, r.record.outputs):
+            edges.add(Edge(rid, vid, vid not in nodes))
     for c in project.collections:
         for v in c.versions:
             if v.record.run:
-                edges.add(
-                    Edge(run_id(v.record.run), version_id(v.ref), run_id(v.record.run) not in nodes)
-                )
+                rid = run_id(v.record.run)
+                edges.add(Edge(rid, version_id(v.record.ref), rid not in nodes))
     for e in edges:
         for end in (e.source, e.target):
             if end not in nodes:
                 kind = "missing-run" if end.startswith("r:") else "missing-version"
                 nodes[end] = Node(end, kind, end[2:], "missing", "", "missing")
-    return Graph.of(
-        dict(sorted(nodes.items())), tuple(sorted(edges, key=lambda e: (e.source, e.target)))
-    )
+    return Graph.of(dict(sorted(nodes.items())), tuple(sorted(edges)))
 
 
 def closure(graph: Graph, start: str, direction: Literal["up", "down"]) -> frozenset[str]:
