@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
+from sitegen.cachedir import cache_home
 from sitegen.errors import Problem, SitegenError
 
 CDN_BASE = "https://cdn.jsdelivr.net/npm"
@@ -159,8 +160,13 @@ def default_cache_dir() -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    base = cache_home()
+    if base is None:
+        raise SitegenError.single(
+            CACHE_ENV,
+            "no folder for the JS asset cache: this user has no home folder",
+            f"set {CACHE_ENV} (or XDG_CACHE_HOME) to a writable folder",
+        )
     return base / "sitegen" / "assets"
 
 

@@ -257,3 +257,25 @@ def test_pages_are_written_relative_to_the_open_staging_folder(tmp_path: Path) -
             write_at(root, "deep/page.html", b"x")
     finally:
         os.close(root)
+
+
+def test_a_user_without_a_home_folder_builds_without_caches(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No ``$HOME`` and no password entry (some containers): the caches are off, the build
+    is the same; ``--offline`` says which setting names its asset cache (no traceback)."""
+
+    def no_home(cls: type[Path]) -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    for name in ("HOME", "XDG_CACHE_HOME", "SITEGEN_BUILD_CACHE", "SITEGEN_RECORDS_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("SITEGEN_ASSET_CACHE", raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    build(BuildOptions(store, tmp_path / "site"))
+    build(BuildOptions(store, tmp_path / "site"))  # a rebuild, unmemoized
+    monkeypatch.setenv("SITEGEN_BUILD_CACHE", "off")
+    build(BuildOptions(store, tmp_path / "again"))
+    assert tree_bytes(tmp_path / "site") == tree_bytes(tmp_path / "again")
+    assert main(["build", str(store), "-o", str(tmp_path / "offline"), "--offline"]) == 1
+    assert "SITEGEN_ASSET_CACHE" in capsys.readouterr().err

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from sitegen.cachedir import cache_home
 from sitegen.store.format import SHA256_RE
 
 CACHE_ENV = "SITEGEN_S3_CACHE"
@@ -44,8 +45,8 @@ def default_cache_dir() -> Path | None:
         if configured.strip().lower() in DISABLED or not configured.strip():
             return None
         return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sitegen" / "s3"
+    base = cache_home()
+    return base / "sitegen" / "s3" if base else None
 
 
 def _digest(*parts: str) -> str:
