@@ -245,11 +245,15 @@ def parse_config(text: str, display: str, base_dir: Path) -> tuple[SiteConfig, l
     return config, reader.problems
 
 
+def default_config_paths(store_dir: Path) -> list[Path]:
+    """Where a config is looked for when none is given, first found first."""
+    return [store_dir / "sitegen.yaml", store_dir.parent / "sitegen.yaml"]
+
+
 def load_config(path: Path | None, store_dir: Path | None = None) -> SiteConfig:
     """Read ``path`` (or ``<store>/../sitegen.yaml`` / ``<store>/sitegen.yaml`` if present)."""
     if path is None and store_dir is not None:
-        candidates = [store_dir / "sitegen.yaml", store_dir.parent / "sitegen.yaml"]
-        path = next((c for c in candidates if c.is_file()), None)
+        path = next((c for c in default_config_paths(store_dir) if c.is_file()), None)
     if path is None:
         return SiteConfig()
     try:

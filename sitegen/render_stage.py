@@ -32,7 +32,7 @@ from sitegen.two_ends import TwoEnds
 from sitegen.write import write_at
 
 PARALLEL_FROM_PAGES = 400
-CHUNK = 16
+CHUNK = 16  # consecutive groups per task a render worker takes
 SITE_WIDE_NICE = 5  # the reuse check, which they wait for, comes first
 
 

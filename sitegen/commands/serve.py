@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
-import os
 import sys
 import threading
 from collections.abc import Iterable
@@ -17,9 +16,10 @@ from pathlib import Path
 
 from sitegen.build import build
 from sitegen.commands.build import add_build_arguments, options_from
-from sitegen.config import load_config
+from sitegen.config import default_config_paths, load_config
 from sitegen.errors import SitegenError
-from sitegen.store.format import ARTIFACTS, EVENTS, RUNS, history_key, run_key
+from sitegen.store.backend import LocalBackend
+from sitegen.store.format import ARTIFACTS, EVENTS, RUNS, collection_key, history_key, run_key
 
 POLL_SECONDS = 1.0
 
@@ -41,26 +41,22 @@ def snapshot(store: Path, config: Path | None) -> tuple[object, ...]:
     Manifests and objects are immutable and matter only once an event commits them, so a big
     store is not walked every second (75,000 files at 10,000 versions).
     """
-    runs = _names(store / RUNS)
+    backend = LocalBackend(store)
     return (
-        _names(store / EVENTS),
-        _stats(store / key for run in runs for key in (run_key(run), history_key(run))),
+        tuple(backend.children(EVENTS)),
         _stats(
-            store / ARTIFACTS / type_ / name / COLLECTION_FILE
-            for type_ in _names(store / ARTIFACTS)
-            for name in _names(store / ARTIFACTS / type_)
+            store / key
+            for run in backend.children(RUNS)
+            for key in (run_key(run), history_key(run))
         ),
-        _stats(config_candidates(store, config)),
+        _stats(
+            store / collection_key(type_, name) / "collection.yaml"
+            for type_ in backend.children(ARTIFACTS)
+            for name in backend.children(f"{ARTIFACTS}/{type_}")
+        ),
+        _stats([config] if config else default_config_paths(store)),
         _stats(_theme_files(store, config)),
     )
-
-
-COLLECTION_FILE = "collection.yaml"
-
-
-def config_candidates(store: Path, config: Path | None) -> list[Path]:
-    """The config a build reads: ``-c``, else ``sitegen.yaml`` in or beside the store."""
-    return [config] if config else [store / "sitegen.yaml", store.parent / "sitegen.yaml"]
 
 
 def _theme_files(store: Path, config: Path | None) -> list[Path]:
@@ -69,14 +65,6 @@ def _theme_files(store: Path, config: Path | None) -> list[Path]:
     except SitegenError:  # the rebuild reports it
         return []
     return sorted(p for p in theme.rglob("*") if p.is_file()) if theme else []
-
-
-def _names(folder: Path) -> tuple[str, ...]:
-    """The folder's entries, but hidden ones (writers' temp files start with a dot)."""
-    try:
-        return tuple(sorted(e.name for e in os.scandir(folder) if not e.name.startswith(".")))
-    except OSError:
-        return ()
 
 
 def _stats(paths: Iterable[Path]) -> tuple[tuple[str, int, int] | None, ...]:
