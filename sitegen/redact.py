@@ -64,11 +64,11 @@ def _history(
 
 
 def _run(r: RunRecord, config: SiteConfig, withheld: set[str]) -> RunRecord:
-    return dataclasses.replace(
-        r,
-        config=_scrub(r.config, config, "", withheld, "run config"),
-        summary=_scrub(r.summary, config, "", withheld, "run summary"),
-    )
+    run_config = _scrub(r.config, config, "", withheld, "run config")
+    summary = _scrub(r.summary, config, "", withheld, "run summary")
+    if run_config is r.config and summary is r.summary:
+        return r
+    return dataclasses.replace(r, config=run_config, summary=summary)
 
 
 def redact(records: Records, config: SiteConfig) -> tuple[Records, tuple[str, ...]]:

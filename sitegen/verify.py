@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -25,8 +26,6 @@ from sitegen.store.reader import load_raw
 from sitegen.store.records import Records, VersionRecord, check_records
 from sitegen.store.run_records import RunParse
 
-CHUNK = 1 << 20
-
 
 @dataclass(frozen=True)
 class VersionIntegrity:
@@ -38,14 +37,26 @@ class VersionIntegrity:
 
 @dataclass(frozen=True)
 class VerifyReport:
+    """``failed``: the ref of each version whose bytes do not match, with why."""
+
     records: Records
     problems: tuple[Problem, ...]
-    versions: tuple[VersionIntegrity, ...]
+    failed: dict[str, tuple[str, ...]]
     objects_checked: int
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @cached_property
+    def versions(self) -> tuple[VersionIntegrity, ...]:
+        """Every version's result, in the records' order (made when asked: a build needs
+        these 10,000 objects only in the process rendering the audit pages)."""
+        failed = self.failed
+        return tuple(
+            VersionIntegrity(v.ref, v.ref not in failed, len(v.files), failed.get(v.ref, ()))
+            for v in self.records.versions
+        )
 
 
 def _strict(problem: Problem) -> Problem:
@@ -192,7 +203,7 @@ def verify_loaded(
     records memo: objects whose files are unchanged since then are not read again)."""
     problems = [_strict(p) for p in records.problems]
     hashed: dict[str, str | None] = {}
-    integrity = []
+    failed: dict[str, tuple[str, ...]] = {}
     for version in records.versions:
         if progress:
             progress(version.ref)
@@ -201,12 +212,12 @@ def verify_loaded(
             for f in version.with_bytes
             if (why := check_file(backend, version, f, hashed, memo))
         ]
-        problems.extend(
-            Problem(version.display, None, why, "restore the object from a backup") for why in found
-        )
-        integrity.append(VersionIntegrity(version.ref, not found, len(version.files), tuple(found)))
+        if found:
+            hint = "restore the object from a backup"
+            problems.extend(Problem(version.display, None, why, hint) for why in found)
+            failed[version.ref] = tuple(found)
     problems.extend(check_sealed_runs(backend, records, memo))
-    return VerifyReport(records, tuple(sorted(problems)), tuple(integrity), len(hashed))
+    return VerifyReport(records, tuple(sorted(problems)), failed, len(hashed))
 
 
 def report_json(report: VerifyReport) -> str:
