@@ -96,8 +96,8 @@ def _build(options: BuildOptions) -> BuildReport:
     parallel = jobs_of(options) > 1
     with contextlib.ExitStack() as stack:
         stack.enter_context(output_locked(options.out, partial(say_waiting, options.out)))
-        backend = open_backend(options.store, snapshot=True, walk=parallel)
         previous = stack.enter_context(surveyed(options.out, parallel))
+        backend = open_backend(options.store, snapshot=True, walk=parallel)
         with long_lived_objects():
             memo = store_memo(backend, local)
             with saved(memo, stack if parallel else None):

@@ -168,6 +168,7 @@ def test_incremental_build_does_not_reseal_a_tampered_page(store: Path, tmp_path
     "subjects",
     [
         {},
+        {"a.html": "0" * 64, "data/b c.json": "1" * 64},
         {
             "a.html": "0" * 64,
             'ü/q"uote\\.html': "1" * 64,

@@ -198,7 +198,8 @@ def test_the_build_manifest_is_written_as_json_dumps_would(tmp_path: Path) -> No
     from sitegen.write import manifest_text
 
     info = {"sitegen": "1.2", "salt": "ab"}
-    for pages in ({}, {'b/é"<.html': "f:1", "a.html": "x:y", "0.js": "q", "c\x01\u2028\\.x": "r"}):
+    hostile = {'b/é"<.html': "f:1", "a.html": "x:y", "0.js": "q", "c\x01\u2028\\.x": "r"}
+    for pages in ({}, {"a.html": "x:y", "b/é.html": "f:1"}, hostile):
         body = {**info, "pages": dict(sorted(pages.items()))}
         expected = json.dumps(body, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
         assert manifest_text(info, pages) == expected
