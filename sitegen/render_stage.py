@@ -25,6 +25,7 @@ import jinja2
 
 from sitegen import statcache
 from sitegen.background import Background
+from sitegen.markdown import prerender
 from sitegen.pages import Page, Planned, batches
 from sitegen.previous import PreviousSite
 from sitegen.render import context_fingerprint, make_environment, render_page
@@ -74,6 +75,17 @@ def _render_range(bounds: tuple[int, int]) -> list[Rendered]:
 
 
 def _render_groups(groups: list[Planned]) -> list[Rendered]:
+    """The groups' pages, reused or rendered, CHUNK groups at a time: the markdown of a
+    chunk is rendered first, in a row (see :func:`~sitegen.markdown.prerender`)."""
+    out: list[Rendered] = []
+    for start in range(0, len(groups), CHUNK):
+        chunk = groups[start : start + CHUNK]
+        prerender(text for group in chunk for text in group.markdown)
+        out.extend(_render_chunk(chunk))
+    return out
+
+
+def _render_chunk(groups: list[Planned]) -> list[Rendered]:
     out: list[Rendered] = []
     for group in groups:
         if group.key is None:

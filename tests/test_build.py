@@ -280,3 +280,24 @@ def test_a_user_without_a_home_folder_builds_without_caches(
     assert tree_bytes(tmp_path / "site") == tree_bytes(tmp_path / "again")
     assert main(["build", str(store), "-o", str(tmp_path / "offline"), "--offline"]) == 1
     assert "SITEGEN_ASSET_CACHE" in capsys.readouterr().err
+
+
+def test_each_page_group_names_the_markdown_its_pages_render() -> None:
+    """The render stage renders a chunk's markdown in a row before building its pages
+    (``markdown.prerender``): a text a group renders without naming it is rendered cold."""
+    from sitegen.config import SiteConfig
+    from sitegen.markdown import prerender, render_markdown
+    from sitegen.model import build_model
+    from sitegen.pages import SiteInfo, plan_site
+
+    project = build_model(sitegen.Store(Path("example_project/store")).load(), SiteConfig())
+    site = SiteInfo("t", "", "demo", "2024-01-01", "0", False)
+    named = 0
+    for group in plan_site(site, project, SiteConfig()):
+        render_markdown.cache_clear()
+        prerender(group.markdown)
+        misses = render_markdown.cache_info().misses
+        group.pages()
+        assert render_markdown.cache_info().misses == misses, group.urls
+        named += any(text.strip() for text in group.markdown)
+    assert named > 10

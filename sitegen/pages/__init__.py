@@ -14,6 +14,7 @@ from sitegen.lineage import Graph, build_graph, run_id, version_id
 from sitegen.model import Collection, Project, Run
 from sitegen.pages.audit import audit_page, collection_audit_page, collection_audit_url
 from sitegen.pages.collection import (
+    collection_description,
     collection_page,
     published_file_url,
     version_body,
@@ -85,6 +86,8 @@ class Planned(NamedTuple):
     pages are built from every version and run (overview, runs, search, audit and lineage
     pages): a rebuild checks and renders them beside the reuse check of all the others.
     ``batch``: the groups whose inputs are also digested together (see :class:`Batch`).
+    ``markdown``: the texts these pages render as markdown (see
+    :func:`~sitegen.markdown.prerender`).
     """
 
     urls: tuple[str, ...]
@@ -92,6 +95,7 @@ class Planned(NamedTuple):
     key: Callable[[], str] | None = None
     site_wide: bool = False
     batch: Batch | None = None
+    markdown: tuple[str, ...] = ()
 
     def pages(self) -> list[Page]:
         """Build the pages; they must be exactly the URLs planned (reuse relies on it)."""
@@ -155,6 +159,7 @@ def _later(
     *builders: Callable[[], Page | list[Page]],
     key: Callable[[], str] | None = None,
     site_wide: bool = False,
+    markdown: tuple[str, ...] = (),
 ) -> Planned:
     """Pages whose URLs are known now and whose contexts are built in a render worker."""
 
@@ -165,7 +170,7 @@ def _later(
             pages.extend(made if isinstance(made, list) else [made])
         return pages
 
-    return Planned(urls, build, key, site_wide)
+    return Planned(urls, build, key, site_wide, markdown=markdown)
 
 
 class LineageFacts(NamedTuple):
@@ -249,6 +254,7 @@ def plan_site(
                 (run_url(run.id),),
                 partial(_run_pages, site, project, run, config, known, lineage),
                 partial(_run_key, run, known, lineage),
+                markdown=(run.record.notes,),
             )
         )
     check_unique([url for p in planned for url in p.urls])
@@ -292,7 +298,7 @@ def _collection_group(
     runs = (project.run(v.producer) for v in collection.versions if v.producer)
     inputs_known = tuple(ref in known for run in runs if run for ref in run.record.inputs)
     key = partial(collection_key, lineage.base, collection, lineage.runs, inputs_known)
-    return _later(tuple(urls), *pages, key=key)
+    return _later(tuple(urls), *pages, key=key, markdown=(collection_description(collection),))
 
 
 def version_plan(
@@ -325,6 +331,7 @@ def version_plan(
                 build,
                 partial(_version_key, collection, index, lineage, info),
                 batch=batch,
+                markdown=(v.record.description,),
             )
         )
     return planned

@@ -106,6 +106,13 @@ def alias_history(url: str, collection: Collection) -> list[dict[str, Any]]:
     return out
 
 
+def collection_description(collection: Collection) -> str:
+    """The markdown a collection page shows: its ``collection.yaml`` description, else its
+    latest version's."""
+    info = collection.info
+    return info.description if info else collection.versions[-1].record.description
+
+
 def collection_page(site: SiteInfo, project: Project, collection: Collection) -> Page:
     url = collection_url(collection.ref)
     info = collection.info
@@ -116,9 +123,7 @@ def collection_page(site: SiteInfo, project: Project, collection: Collection) ->
         "type": collection.type,
         "name": collection.name,
         "ref": collection.ref,
-        "description_html": render_markdown(
-            info.description if info else collection.versions[-1].record.description
-        ),
+        "description_html": render_markdown(collection_description(collection)),
         "tags": list(info.tags) if info else [],
         "version_count": len(collection.versions),
         "aliases": alias_links(url, collection),
