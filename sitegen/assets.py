@@ -474,13 +474,15 @@ def fill_cache_from_cdn(
 # --- vendoring into a built site -----------------------------------------------------------
 
 
-def vendor_assets(site_dir: Path, cache: Path, keys: Iterable[str]) -> None:
-    """Copy the assets named by ``keys`` from ``cache`` into ``site_dir`` at ``local_path``.
+def vendor_assets(site_dir: Path, cache: Path, keys: Iterable[str]) -> list[str]:
+    """Copy the assets named by ``keys`` from ``cache`` into ``site_dir`` at ``local_path``;
+    those paths.
 
     Each file is checked against its pin again; every missing or wrong asset is reported
     together in one SitegenError and nothing is copied for those.
     """
     problems: list[Problem] = []
+    written = []
     for asset in resolve(keys):
         try:
             data = read_cached(asset, cache)
@@ -488,8 +490,10 @@ def vendor_assets(site_dir: Path, cache: Path, keys: Iterable[str]) -> None:
             problems.extend(exc.problems)
             continue
         _write_atomic(site_dir.joinpath(*asset.local_path.split("/")), data)
+        written.append(asset.local_path)
     if problems:
         raise SitegenError(problems)
+    return written
 
 
 def cache_status(cache: Path, assets: Iterable[Asset] | None = None) -> list[tuple[Asset, str]]:

@@ -167,8 +167,9 @@ def write_site(
         jobs = jobs_of(options)
         batch_prints = batch_fingerprints(planned, salt)
         results = render_all(planned, staging, jobs, salt, config.theme_dir, previous, batch_prints)
-        write_extras(staging, project, config, options, read_object, [r.url for r in results])
-        listed = None
+        urls = [r.url for r in results]
+        extras = write_extras(staging, project, config, options, read_object, urls)
+        listed = [*urls, *extras]  # all a first build's staging folder holds
         if previous.pages:  # a rebuild: commit in place
             keep = {r.url for r in results} | SITE_META
             listed = commit_in_place(staging, options.out, keep, previous.files)
@@ -202,17 +203,17 @@ def finish_site(
     build: dict[str, Any],
     predicate: dict[str, Any],
     results: list[Rendered],
-    listed: list[str] | None,
+    listed: list[str],
 ) -> None:
     """The build manifest (``build``: its salt and batch fingerprints), then the seal
-    (provenance.json and SHA256SUMS) over everything (``listed``, when a rebuild has just
-    listed the site's files)."""
+    (provenance.json and SHA256SUMS) over everything (``listed``: the site's files, as the
+    build wrote them or a rebuild has just listed them)."""
     results = sorted(results)  # by URL: every list below is then made in order
     info = {"sitegen": __version__, **build}
     manifest = write_build_manifest(root, info, {r.url: r.recorded for r in results})
     known = {r.url: r.sha256 for r in results}
     known[BUILD_MANIFEST] = hashlib.sha256(manifest).hexdigest()
-    files = None if listed is None else [*listed, BUILD_MANIFEST]  # sorted below, mostly in order
+    files = [*listed, BUILD_MANIFEST]  # sorted below, mostly in order
     seal_site(root, predicate, site_files(root, known=known, listed=files))
 
 
@@ -342,10 +343,13 @@ def write_extras(
     options: BuildOptions,
     read_object: Callable[[str], bytes | None],
     pages: list[str],
-) -> None:
-    """Theme static files, published file bytes, vendored JS, .nojekyll and sitemap."""
+) -> list[str]:
+    """Theme static files, published file bytes, vendored JS, .nojekyll and sitemap; their
+    URLs."""
+    written = []
     for url, path in static_files(config.theme_dir).items():
         write_file(staging, url, path.read_bytes())
+        written.append(url)
     for url, sha in published_files(project, config).items():
         data = read_object(sha)
         if data is None:
@@ -355,11 +359,15 @@ def write_extras(
                 "run `sitegen validate`; or set publish_files: false",
             )
         write_file(staging, url, data)
+        written.append(url)
     if options.offline:
-        vendor_assets(staging, default_cache_dir(), CHART_ASSETS + GRAPH_ASSETS)
+        written += vendor_assets(staging, default_cache_dir(), CHART_ASSETS + GRAPH_ASSETS)
     write_file(staging, ".nojekyll", b"")
+    written.append(".nojekyll")
     if config.base_url:
         write_file(staging, "sitemap.xml", sitemap(config.base_url, pages))
+        written.append("sitemap.xml")
+    return written
 
 
 def sitemap(base_url: str, pages: list[str]) -> bytes:

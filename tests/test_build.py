@@ -177,6 +177,7 @@ def test_config_title_metrics_and_sitemap(store: Path, tmp_path: Path) -> None:
     assert "Grading models" in index
     sitemap = (tmp_path / "site/sitemap.xml").read_text()
     assert "<loc>https://example.org/repo/artifacts/model/grader/v0/index.html</loc>" in sitemap
+    assert main(["verify-site", str(tmp_path / "site")]) == 0  # the seal lists the sitemap
 
 
 def test_published_files_are_downloadable(store: Path, tmp_path: Path) -> None:
@@ -187,6 +188,7 @@ def test_published_files_are_downloadable(store: Path, tmp_path: Path) -> None:
     sha = data["files"]["grades.csv"]["sha256"]
     assert (tmp_path / f"site/files/sha256/{sha[:2]}/{sha[2:]}").read_text() == "a,b\n1,2\n"
     assert broken_links(tmp_path / "site") == []
+    assert main(["verify-site", str(tmp_path / "site")]) == 0  # and the published files
 
 
 def test_store_api_still_reads_after_build(store: Path, tmp_path: Path) -> None:
