@@ -171,7 +171,7 @@ def write_site(
         extras = write_extras(staging, project, config, options, read_object, urls)
         listed = [*urls, *extras]  # all a first build's staging folder holds
         if previous.pages:  # a rebuild: commit in place
-            keep = {r.url for r in results} | SITE_META
+            keep = {*urls, *SITE_META}
             listed = commit_in_place(staging, options.out, keep, previous.files)
             results = identified_in_place(options.out, results)
         root = options.out if previous.pages else staging
