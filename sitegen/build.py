@@ -169,11 +169,12 @@ def write_site(
         results = render_all(planned, staging, jobs, salt, config.theme_dir, previous, batch_prints)
         urls = [r.url for r in results]
         extras = write_extras(staging, project, config, options, read_object, urls)
-        listed = [*urls, *extras]  # all a first build's staging folder holds
         if previous.pages:  # a rebuild: commit in place
             keep = {*urls, *SITE_META}
             listed = commit_in_place(staging, options.out, keep, previous.files)
             results = identified_in_place(options.out, results)
+        else:
+            listed = [*urls, *extras]  # all a first build's staging folder holds
         root = options.out if previous.pages else staging
         finish_site(root, {"salt": salt, "batches": batch_prints}, predicate, results, listed)
         if not previous.pages:

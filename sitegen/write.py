@@ -200,7 +200,8 @@ def commit_in_place(
     ``verify-site`` reports until then).
     """
     staged = sorted(walk_files(str(staging)))
-    in_the_way = _non_folders_above(staged, set(present))
+    present = set(present)
+    in_the_way = _non_folders_above(staged, present)
     for rel in in_the_way:  # a link or file where the site has a folder: never written through
         os.unlink(os.path.join(out, rel))
     for rel in staged:
@@ -210,7 +211,7 @@ def commit_in_place(
         _make_parent(target)
         os.replace(os.path.join(staging, rel), target)
     wanted = set(keep) | set(staged)
-    present = set(present).union(staged).difference(in_the_way)
+    present = present.union(staged).difference(in_the_way)
     stale = [rel for rel in present if rel not in wanted]
     for rel in stale:
         os.unlink(os.path.join(out, rel))
