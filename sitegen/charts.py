@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeGuard
 
-from sitegen.rawjson import script_escape
+from sitegen.rawjson import json_string, script_escape
 
 MAX_POINTS = 1000
 POINT_MARKS_UP_TO = 200
@@ -69,7 +69,7 @@ class EncodedSeries:
         for a ``<script>`` element (``script_escape``); only the label can hold characters to
         escape, and most labels hold none, which leaves both the same string."""
         head = f'{{"step":{self.steps_json},"value":{self.values_json},"version":'
-        name = json.dumps(label, ensure_ascii=False)
+        name = json_string(label)
         text = f"{head}{name}}}"
         escaped = script_escape(name)
         return text, text if escaped is name else f"{head}{escaped}}}"

@@ -10,6 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+"""``json.dumps(text, ensure_ascii=False)`` of a ``str`` without its Python layers (a new
+encoder per call): page scripts quote thousands of names and links."""
+
 
 def many_encoder(
     *,

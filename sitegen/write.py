@@ -21,8 +21,7 @@ from typing import Any, NamedTuple
 from sitegen import statcache
 from sitegen.cachedir import path_key
 from sitegen.errors import SitegenError
-
-json_string: Callable[[str], str] = json.encoder.encode_basestring
+from sitegen.rawjson import json_string
 
 BUILD_MANIFEST = "sitegen-build.json"
 

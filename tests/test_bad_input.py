@@ -173,6 +173,46 @@ def test_quick_path_and_uri_checks_agree_with_the_full_checks() -> None:
     assert plain > 1000
 
 
+def test_bulk_file_checks_accept_only_what_the_entry_checks_accept() -> None:
+    """``plain_files`` (whole manifests at once, in bulk) gives the entries and digest of the
+    entry-by-entry checks, or None; never an entry those reject."""
+    import random
+
+    from sitegen.store.format import casefold_collisions, entries_digest, plain_files
+    from sitegen.store.records import _file_entry_problem
+
+    rng = random.Random(3)
+    paths = ["a", "A", "b/c.txt", "d.bin", "../x", "e f", "ü", "g\\h", ""]
+    shas = ["a" * 64, "F" * 64, "0" * 63, 7, None]
+    sizes = [0, 12, -1, True, 1.5, "3", None]
+    refs = [None, None, None, "s3://b/k", "file:///data/x", "", "no scheme", 3]
+    accepted = 0
+    for _ in range(5000):
+        files: dict[str, object] = {}
+        for _ in range(rng.randint(0, 4)):
+            entry = {
+                "sha256": rng.choice(shas[:1] * 6 + shas),
+                "size": rng.choice(sizes[:2] * 6 + sizes),
+            }
+            ref = rng.choice(refs)
+            if ref is not None or rng.random() < 0.5:
+                entry["ref"] = ref
+            files[rng.choice(paths[:4] * 2 + paths)] = entry if rng.random() > 0.02 else "x"
+        fast = plain_files(files)
+        if fast is None:
+            continue
+        accepted += 1
+        entries, digest = fast
+        assert all(_file_entry_problem(p, files[p]) is None for p in files), files
+        assert [e[0] for e in entries] == sorted(files)
+        assert not list(casefold_collisions(files))
+        expected = [
+            (p, e["sha256"], e["size"], e.get("ref") or None) for p, e in sorted(files.items())
+        ]
+        assert entries == expected and digest == entries_digest(expected)
+    assert accepted > 200
+
+
 def test_history_lines_that_are_not_objects_are_located(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

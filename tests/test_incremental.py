@@ -309,6 +309,32 @@ def test_a_memo_mostly_stale_is_compacted(tmp_path: Path) -> None:
     assert list(folder.glob("seg-*.pickle")) == [segment]
 
 
+def test_memo_entries_detached_are_written_apart_and_not_again(tmp_path: Path) -> None:
+    """A cold build hands what it parsed to a helper (``detach_new``); its own save then
+    writes only the rest, and counts nothing detached as stale (no compaction)."""
+    from sitegen.store.memo import Memo
+
+    folder = tmp_path / "memo"
+    memo = Memo(folder)
+    memo[("manifest", "a", (1,))] = "a"
+    memo[("manifest", "b", (1,))] = "b"
+    write = memo.detach_new()
+    memo[("run", "r", (1,))] = "r"
+    assert memo.new_count == 1 and memo[("manifest", "a", (1,))] == "a"
+    early = write()
+    assert early is not None
+    memo.save()
+    segments = sorted(folder.glob("seg-*.pickle"))
+    assert len(segments) == 2 and early in segments
+    again = Memo(folder)
+    assert sorted(again) == [("manifest", "a", (1,)), ("manifest", "b", (1,)), ("run", "r", (1,))]
+    for key in list(again):
+        again[key]
+    again.save()  # all read and used: nothing written, nothing compacted
+    assert sorted(folder.glob("seg-*.pickle")) == segments
+    assert Memo(None).detach_new()() is None
+
+
 def test_memo_segments_piling_up_merge_without_rewriting_the_big_ones(tmp_path: Path) -> None:
     """Each build adds a small segment; past MAX_SEGMENTS the small ones are merged, and the
     two big ones of a first build (the helper's half and the build's, 65 MB each at 10,000

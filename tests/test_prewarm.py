@@ -109,7 +109,11 @@ def test_a_prewarmed_cold_build_equals_a_build_without_memo(
     monkeypatch.setenv("SITEGEN_BUILD_CACHE", "off")
     monkeypatch.setenv("SITEGEN_RECORDS_CACHE", str(tmp_path / "records"))
     build(BuildOptions(store, tmp_path / "warmed", jobs=2))
-    assert len(list((tmp_path / "records").rglob("seg-*.pickle"))) == 2
+    segments = list((tmp_path / "records").rglob("seg-*.pickle"))
+    # the parsing helper's, the build's parsing (written apart as it goes on), the rest
+    assert len(segments) == 3
+    assert sum(s.name.split("-")[1] != str(os.getpid()) for s in segments) == 2, "two helpers"
+    assert prewarm.missing(open_backend(store, snapshot=True), Memo(segments[0].parent)) == []
     monkeypatch.setenv("SITEGEN_RECORDS_CACHE", "off")
     build(BuildOptions(store, tmp_path / "plain", jobs=2))
     assert tree_bytes(tmp_path / "warmed") == tree_bytes(tmp_path / "plain")

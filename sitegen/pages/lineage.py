@@ -21,7 +21,7 @@ from sitegen.pages.common import (
     run_url,
     version_url,
 )
-from sitegen.rawjson import RawJSON, RawValues, script_escape
+from sitegen.rawjson import RawJSON, RawValues, json_string, script_escape
 
 FULL_GRAPH_LIMIT = 5000
 EDGE_TABLE_LIMIT = 1000
@@ -142,7 +142,7 @@ def _node_parts(node: Node, details: RawValues) -> tuple[str, str, str, str]:
 
 
 def _string(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json_string(value) if type(value) is str else json.dumps(value, ensure_ascii=False)
 
 
 def edge_rows(graph: Graph, from_url: str, limit: int = EDGE_TABLE_LIMIT) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -203,21 +204,27 @@ def _plain_paths(paths: Sequence[str]) -> bool:
 
 
 def _all_sha256(shas: Sequence[str]) -> bool:
-    return all(len(s) == 64 for s in shas) and not "".join(shas).translate(_NOT_HEX)
+    return set(map(len, shas)) == {64} and not "".join(shas).translate(_NOT_HEX)
 
 
 def _all_plain(entries: Sequence[tuple[Any, Any, Any, Any]]) -> bool:
-    paths = [e[0] for e in entries]
-    shas = [e[1] for e in entries]
-    refs = [e[3] for e in entries if e[3] is not None]
+    """Every entry plain; the columns checked a type at a time (``set(map(type, …))``: no
+    Python code per entry, half a million entries at 10,000 versions)."""
+    if not entries:
+        return False
+    paths, shas, sizes, refs = zip(*entries, strict=True)
+    uris = [ref for ref in refs if ref is not None] if refs.count(None) != len(refs) else []
     return (
-        bool(entries)
-        and all(type(x) is str for x in (*paths, *shas, *refs))
-        and all(type(e[2]) is int for e in entries)
+        set(map(type, paths)) == _STR == set(map(type, shas))
+        and set(map(type, sizes)) == _INT
+        and set(map(type, uris)) <= _STR
         and _plain_paths(paths)
         and _all_sha256(shas)
-        and _joined_if_every_line_matches(_PLAIN_URI_RE, refs, 2048) is not None
+        and _joined_if_every_line_matches(_PLAIN_URI_RE, uris, 2048) is not None
     )
+
+
+_STR, _INT = {str}, {int}
 
 
 def plain_files(
@@ -229,13 +236,13 @@ def plain_files(
     Checked in bulk (one regex over all paths, one over all digests, one over all URIs): that
     is what makes loading 10,000 manifests of 50 files fast. None means: check each entry.
     """
-    items = sorted(files.items(), key=lambda item: str(item[0]))
-    if not items or not all(type(p) is str and type(e) is dict for p, e in items):
+    if not files or set(map(type, files)) != _STR or set(map(type, files.values())) != {dict}:
         return None
+    items = sorted(files.items())  # by path alone: the paths are distinct strings
     entries = [(p, e.get("sha256"), e.get("size"), e.get("ref")) for p, e in items]
-    if not _all_plain(entries) or not all(e[2] >= 0 for e in entries):
+    if not _all_plain(entries) or min(map(itemgetter(2), entries)) < 0:
         return None
-    if len({e[0].lower() for e in entries}) != len(entries):
+    if len(set(map(str.lower, files))) != len(entries):
         return None
     return entries, _plain_digest(entries)
 

@@ -26,7 +26,8 @@ import pickle
 import shutil
 import struct
 import uuid
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -70,6 +71,7 @@ class Memo(MutableMapping[MemoKey, Any]):
             self._entries.update(found)
         self._used: set[MemoKey] = set()
         self._new: dict[MemoKey, Any] = {}
+        self._detached = 0  # new entries handed to detach_new's writer
 
     def __getitem__(self, key: MemoKey) -> Any:
         value = self._entries[key]
@@ -89,6 +91,16 @@ class Memo(MutableMapping[MemoKey, Any]):
         """How many entries this build has added (what :meth:`save` will write)."""
         return len(self._new)
 
+    def detach_new(self) -> Callable[[], Path | None]:
+        """What this build has added so far, as the work of writing it as a segment of its
+        own (for a helper: see :func:`sitegen.build.parsed_saved_apart`); :meth:`save` then
+        writes only what is added after."""
+        detached, self._new = self._new, {}
+        self._detached += len(detached)
+        if self.folder is None or not detached:
+            return lambda: None
+        return partial(write_segment, self.folder, detached)
+
     def __delitem__(self, key: MemoKey) -> None:
         del self._entries[key]
 
@@ -104,7 +116,7 @@ class Memo(MutableMapping[MemoKey, Any]):
         so their entries are stale: every later build would read them for nothing)."""
         if self.folder is None:
             return
-        stale = self._read - (len(self._used) - len(self._new))
+        stale = self._read - (len(self._used) - len(self._new) - self._detached)
         compact = self._damaged or (stale > 0 and stale * 4 >= len(self._used))
         if self._new or compact:
             self._write_segment(self.folder, compact)
