@@ -213,6 +213,42 @@ def test_bulk_file_checks_accept_only_what_the_entry_checks_accept() -> None:
     assert accepted > 200
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"_step": 0, "loss": 1.5}\n{"_step": 1, "loss": 1.25}\n',
+        '{"_step": 0}\n\n{"_step": 1}\n',  # a blank line
+        '  {"_step": 0}\n{"_step": 1}  \n',  # spaces around values
+        '{"_step": 0}\r\n{"_step": 1}\r\n',
+        '{"_step": 0}\n{"_step": 1}{"_step": 2}\n"text"\n[1]\n',  # two values on a line
+        '{"_step": 0}\n{"_step": \n1}\n{"_step": 2',  # broken lines, a cut last line
+        '{"a": [{"b": 1}\n{"c": 2}]}\n',  # one value over two lines
+        "",
+    ],
+)
+def test_history_lines_are_read_alike_on_the_quick_path_and_line_by_line(
+    text: str, tmp_path: Path
+) -> None:
+    """A history is read in one pass when every line is one JSON value; anything else is
+    read line by line: the same rows, the same problems, line numbers included."""
+    from sitegen.errors import Problem
+    from sitegen.store.backend import LocalBackend
+    from sitegen.store.reader import _json_line, read_jsonl
+
+    (tmp_path / "history.jsonl").write_text(text, encoding="utf-8", newline="")
+    problems: list[Problem] = []
+    raw = read_jsonl(LocalBackend(tmp_path), "history.jsonl", problems)
+    expected_rows, expected_lines = [], []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                expected_rows.append(_json_line(line))
+            except json.JSONDecodeError:
+                expected_lines.append(lineno)
+    assert raw.data == expected_rows
+    assert [p.line for p in problems] == expected_lines
+
+
 def test_history_lines_that_are_not_objects_are_located(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

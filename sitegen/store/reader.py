@@ -7,7 +7,7 @@ checks their shape. Parse errors become problems with the file and line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -228,7 +228,10 @@ def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
 def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
     """One row per line; ``sha256`` is the text's (pages are keyed by it)."""
     text = _decode(backend, key, problems) or ""
-    rows: list[Any] = []
+    rows = _plain_rows(text)
+    if rows is not None:
+        return Raw(key, backend.display(key), text, rows, sha256=sha256_hex(text.encode("utf-8")))
+    rows = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -247,6 +250,23 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
 
 
 _DECODER = json.JSONDecoder()
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+"""One JSON value at an index, and its end: ``raw_decode`` without its Python layer."""
+
+
+def _plain_rows(text: str) -> list[Any] | None:
+    """The rows of a history whose every line is one JSON value and nothing else (no blank
+    line, no surrounding whitespace: what writers write), or None (read line by line)."""
+    rows = []
+    try:
+        for line in text.splitlines():
+            value, end = _SCAN(line, 0)
+            if end != len(line):
+                return None
+            rows.append(value)
+    except (StopIteration, ValueError):
+        return None
+    return rows
 
 
 def _json_line(line: str) -> Any:
