@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from sitegen.store.nesting import TOO_DEEP, nesting_problem
+
 MAX_DIFF_LINES = 2000
 STRUCTURED = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -117,12 +119,19 @@ def display_value(value: Any) -> str:
 
 
 def parse_structured(kind: str, text: str) -> tuple[Any, str | None]:
+    """The parsed file, or why it cannot be compared by structure (stored files are hostile
+    input: see :mod:`sitegen.store.nesting`)."""
     try:
         if kind == "json":
-            return json.loads(text), None
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), None
+            value = json.loads(text)
+        else:
+            value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        why = nesting_problem(value)
     except (ValueError, yaml.YAMLError) as exc:
         return None, f"not valid {kind.upper()}: {str(exc).splitlines()[0]}"
+    except RecursionError:
+        why = TOO_DEEP
+    return (None, f"not compared by structure: {why}") if why else (value, None)
 
 
 def csv_summary(text: str, path: str) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def _check_provenance(root: Path, actual: Mapping[str, str]) -> list[Problem]:
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
         subjects = {s["name"]: s["digest"]["sha256"] for s in body["subject"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         return [Problem(str(path), None, f"unreadable provenance: {exc}")]
     return _compare(str(path), subjects, {k: v for k, v in actual.items() if k != PROVENANCE})
 

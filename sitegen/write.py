@@ -43,7 +43,7 @@ def read_build_manifest(out: Path) -> BuildManifest:
     try:
         data = json.loads((out / BUILD_MANIFEST).read_text(encoding="utf-8"))
         return BuildManifest(_strings(data.get("pages")), _strings(data.get("batches")))
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return BuildManifest({}, {})
 
 

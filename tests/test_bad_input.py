@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 from pathlib import Path
@@ -13,7 +14,7 @@ import sitegen
 from sitegen.cli import main
 from sitegen.errors import InvalidInput, SitegenError
 from sitegen.store.format import check_file_path
-from tests.helpers import make_files, small_project
+from tests.helpers import log_version, make_files, small_project
 
 
 @pytest.mark.parametrize(
@@ -247,6 +248,78 @@ def test_history_lines_are_read_alike_on_the_quick_path_and_line_by_line(
                 expected_lines.append(lineno)
     assert raw.data == expected_rows
     assert [p.line for p in problems] == expected_lines
+
+
+def _nested(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+def test_values_nested_too_deeply_are_refused_where_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON nested ~1,000 levels deep ended the build in a RecursionError traceback (parsing,
+    pickling into the memo); every store file is now refused past 100 levels, by name and
+    line, and the build fails cleanly. 97 levels are kept, and rebuild from the memo."""
+    store = tmp_path / "store"
+    small_project(store, tmp_path)
+    history = store / "runs/train1/history.jsonl"
+    lines = len(history.read_text().splitlines())
+    history.write_text(history.read_text() + f'{{"_step": 99, "x": {_nested(990)}}}\n')
+    run = store / "runs/prep1/run.json"
+    body = json.loads(run.read_text())
+    body["config"]["deep"] = json.loads(_nested(150))
+    run.write_text(json.dumps(body))
+    manifest = store / "artifacts/dataset/grades/v0/manifest.json"
+    body = json.loads(manifest.read_text())
+    body["metadata"]["deep"] = "here"
+    manifest.write_text(json.dumps(body).replace('"here"', "[" * 2000 + "]" * 2000))
+    (store / "artifacts/dataset/grades/collection.yaml").write_text("a: " + "[" * 300 + "]" * 300)
+    event = sorted((store / "events").iterdir())[-1]
+    body = json.loads(event.read_text())
+    body["data"]["deep"] = json.loads(_nested(120))
+    event.write_text(json.dumps(body))
+    site = tmp_path / "site"
+    assert main(["build", str(store), "-o", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "RecursionError" not in err
+    for where in (
+        f"{history}:{lines + 1}: refused: nested more than 100 levels deep",
+        f"{run}: refused: nested more than 100 levels deep",
+        f"{manifest}: refused: nested more than 100 levels deep",
+        f"{store}/artifacts/dataset/grades/collection.yaml: refused: nested more than 100",
+        f"{event}: event refused: nested more than 100 levels deep",
+    ):
+        assert where in err
+    assert "hint: sitegen reads values nested at most 100 levels deep" in err
+    kept = tmp_path / "kept"
+    small_project(kept, tmp_path)
+    history = kept / "runs/train1/history.jsonl"
+    history.write_text(history.read_text() + f'{{"_step": 99, "x": {_nested(98)}}}\n')
+    for _ in range(2):  # the second from the records memo
+        assert main(["build", str(kept), "-o", str(tmp_path / "kept-site")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_yaml_aliases_expanding_to_billions_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A few lines of YAML whose anchors name anchors expand to 9^9 values: a stored YAML
+    file is then compared by its text only, a collection.yaml is refused; no hang."""
+    laughs = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    for name, prev in zip("bcdefghi", "abcdefgh", strict=True):
+        laughs += f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    store = tmp_path / "store"
+    for i in range(2):
+        log_version(store, "bomb", {"conf.yaml": f"{laughs}v: {i}\n"}, tmp_path, "model")
+    site = tmp_path / "site"
+    assert main(["build", str(store), "-o", str(site)]) == 0
+    page = (site / "artifacts/model/bomb/compare/v0..v1.html").read_text()
+    assert "not compared by structure: more than 1,000,000 values" in html.unescape(page)
+    (store / "artifacts/model/bomb/collection.yaml").write_text(laughs)
+    assert main(["build", str(store), "-o", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "collection.yaml: refused: more than 1,000,000 values" in err
+    assert "Traceback" not in err
 
 
 def test_history_lines_that_are_not_objects_are_located(

@@ -22,6 +22,8 @@ from sitegen.store.format import (
     parse_event_name,
     sha256_hex,
 )
+from sitegen.store.nesting import HINT as NESTING_HINT
+from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, nesting_problem
 
 EVENT_TYPES = frozenset(
     {
@@ -113,6 +115,9 @@ def parse_event(
     """Parse one event file and check its link to the previous one."""
     try:
         body = json.loads(raw)
+        why = nesting_problem(body) if may_be_too_deep(raw) else None
+    except RecursionError:
+        why = TOO_DEEP
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         return None, [
@@ -123,6 +128,8 @@ def parse_event(
                 "the log was edited; restore it from a backup",
             )
         ]
+    if why is not None:
+        return None, [Problem(display, None, f"event refused: {why}", NESTING_HINT)]
     if not isinstance(body, dict):
         return None, [Problem(display, 1, "event must be a JSON object")]
     problems: list[Problem] = []

@@ -27,6 +27,8 @@ from sitegen.store.format import (
     sha256_hex,
 )
 from sitegen.store.memo import Memo, MemoKey
+from sitegen.store.nesting import HINT as NESTING_HINT
+from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, nesting_problem
 from sitegen.store.rows import PackedRows
 from sitegen.store.writer import check_root
 
@@ -209,10 +211,11 @@ def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:
 
 def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
     text = _decode(backend, key, problems)
-    data = None
+    data, why = None, None
     if text is not None:
         try:
             data = json.loads(text)
+            why = nesting_problem(data) if may_be_too_deep(text) else None
         except json.JSONDecodeError as exc:
             problems.append(
                 Problem(
@@ -222,6 +225,11 @@ def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
                     "the file was edited by hand or truncated",
                 )
             )
+        except RecursionError:
+            data, why = None, TOO_DEEP
+        if why is not None:
+            data = None
+            problems.append(Problem(backend.display(key), None, f"refused: {why}", NESTING_HINT))
     return Raw(key, backend.display(key), text or "", data)
 
 
@@ -236,16 +244,17 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
         if not line.strip():
             continue
         try:
-            rows.append(_json_line(line))
+            row = _json_line(line)
         except json.JSONDecodeError as exc:
-            problems.append(
-                Problem(
-                    backend.display(key),
-                    lineno,
-                    f"invalid JSON line: {exc.msg}",
-                    "a writer may have been killed mid-line; the rest is kept",
-                )
-            )
+            why, hint = f"invalid JSON line: {exc.msg}", _CUT_LINE
+        except RecursionError:
+            why, hint = f"refused: {TOO_DEEP}", NESTING_HINT
+        else:
+            if not (why_not := nesting_problem(row) if may_be_too_deep(line) else None):
+                rows.append(row)
+                continue
+            why, hint = f"refused: {why_not}", NESTING_HINT
+        problems.append(Problem(backend.display(key), lineno, why, hint))
     return Raw(key, backend.display(key), text, rows, sha256=sha256_hex(text.encode("utf-8")))
 
 
@@ -256,7 +265,8 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignor
 
 def _plain_rows(text: str) -> list[Any] | None:
     """The rows of a history whose every line is one JSON value and nothing else (no blank
-    line, no surrounding whitespace: what writers write), or None (read line by line)."""
+    line, no surrounding whitespace: what writers write) and no row nested deeply, or None
+    (read line by line)."""
     rows = []
     try:
         for line in text.splitlines():
@@ -264,9 +274,12 @@ def _plain_rows(text: str) -> list[Any] | None:
             if end != len(line):
                 return None
             rows.append(value)
-    except (StopIteration, ValueError):
+    except (StopIteration, ValueError, RecursionError):
         return None
-    return rows
+    return None if may_be_too_deep(text, len(rows)) else rows
+
+
+_CUT_LINE = "a writer may have been killed mid-line; the rest is kept"
 
 
 def _json_line(line: str) -> Any:
@@ -289,10 +302,14 @@ def read_yaml(backend: Backend, key: str, problems: list[Problem]) -> Raw:
 
 
 def parse_yaml(text: str, display: str) -> tuple[Any, Problem | None]:
-    """Safe-load YAML (C loader when available) turning syntax errors into a located problem."""
+    """Safe-load YAML (C loader when available) turning syntax errors into a located problem;
+    a document nested too deeply or too large with its aliases expanded is refused."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader), None
+        data = yaml.load(text, Loader=loader)
+        why = nesting_problem(data)
+    except RecursionError:
+        why = TOO_DEEP
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -301,3 +318,6 @@ def parse_yaml(text: str, display: str) -> tuple[Any, Problem | None]:
         )
     except yaml.YAMLError as exc:
         return None, Problem(display, None, f"invalid YAML: {exc}")
+    if why is not None:
+        return None, Problem(display, None, f"refused: {why}", NESTING_HINT)
+    return data, None

@@ -177,7 +177,7 @@ def check_root(backend: Backend) -> dict[str, Any]:
             "not a sitegen store: the file is missing",
             "create one with sitegen.init(store=...) or `sitegen log-artifact`",
         ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise SitegenError.single(where, f"store root is not valid JSON: {exc}") from None
     fmt = root.get("format") if isinstance(root, dict) else None
     if not isinstance(fmt, int):
