@@ -27,6 +27,7 @@ from sitegen.commands import (
     verify_site,
 )
 from sitegen.errors import SitegenError, UsageError
+from sitegen.store.nesting import HINT
 
 COMMANDS = (
     build,
@@ -85,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)
         return 130
+    except RecursionError:  # input nested past what a reader checks (an importer's source)
+        print(
+            f"sitegen: error: input nested too deeply to process\n  hint: {HINT}", file=sys.stderr
+        )
+        return 1
     return code
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,21 @@ def test_log_artifact_alias_and_validate(
     assert "production -> model/essay-grader:v0" in capsys.readouterr().out
     assert main(["alias", "rm", "model/essay-grader", "production", "--store", store]) == 0
     assert main(["validate", store]) == 0
+
+
+def test_input_nested_past_every_check_is_an_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Store files are checked for nesting where they are read; anything else (an
+    importer's source files) that recurses past Python's limit still ends in one clean
+    error, exit 1."""
+    import sitegen.commands.validate as validate
+
+    monkeypatch.setattr(validate, "run", lambda args: json.loads("[" * 10**5 + "]" * 10**5))
+    assert main(["validate", "store"]) == 1
+    err = capsys.readouterr().err
+    assert "input nested too deeply to process" in err and "at most 100 levels" in err
+    assert "Traceback" not in err
 
 
 def test_user_errors_exit_1_with_hint(tmp_path: Path) -> None:
