@@ -20,6 +20,7 @@ from sitegen.filters import fmtnum, short, timefmt, tojson_script
 
 MUTED_DASH = Markup('<span class="muted">&mdash;</span>')
 
+NO_MARK = Markup("")
 STATE_MARKS = {
     "changed": Markup(
         '<span class="mark" aria-hidden="true">~</span><span class="visually-hidden">changed: </span>'
@@ -127,7 +128,7 @@ def _dotted_key(key: Any) -> str:
 
 def state_mark(state: Any) -> Markup:
     """A comparison state as a visible symbol plus words for screen readers."""
-    return STATE_MARKS.get(state, Markup(""))
+    return STATE_MARKS.get(state, NO_MARK)
 
 
 STATE_TITLES = {

@@ -58,14 +58,16 @@ _new_markup = str.__new__
 
 def _escape(value: Any) -> Markup:
     """Autoescape's ``escape``, without markupsafe's Python-level ``Markup.__new__`` (and
-    ``__html__`` calls) for the two kinds a page outputs thousands of times: store text
-    (``str``) and helper markup (``Markup``, safe as it is). The same text either way;
-    anything else goes to markupsafe."""
+    ``__html__`` calls) for the kinds a page outputs thousands of times: store text
+    (``str``), helper markup (``Markup``, safe as it is) and numbers. The same text either
+    way; anything else goes to markupsafe."""
     kind = type(value)
     if kind is str:
         return _new_markup(Markup, escape_text(value))
     if kind is Markup:
         return cast(Markup, value)
+    if kind is int or kind is float:  # counts and indexes: their text has nothing to escape
+        return _new_markup(Markup, str(value))
     return escape(value)
 
 
