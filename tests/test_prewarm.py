@@ -132,3 +132,18 @@ def test_a_big_memo_is_written_by_a_helper_and_ready_when_the_build_returns(
     assert segment.name.split("-")[1] != str(os.getpid()), "written by a helper"
     backend = open_backend(store, snapshot=True)
     assert prewarm.missing(backend, Memo(segment.parent)) == []
+
+
+def test_a_load_on_one_core_keeps_the_histories_curves(store: Path, tmp_path: Path) -> None:
+    """Without the parsing helper (one process, or a small store), a history's rows were
+    checked into a plain tuple: the curves made while parsing were dropped, and every run
+    and comparison page computed its series from the rows again."""
+    from sitegen.store.rows import PackedRows
+
+    backend = open_backend(store, snapshot=True)
+    memo = Memo(tmp_path / "records")
+    histories = check_records(load_raw(backend, memo), memo).histories
+    assert histories and all(
+        isinstance(rows, PackedRows) and rows.curves is not None for rows in histories.values()
+    )
+    assert check_records(load_raw(backend, memo), memo).histories.keys() == histories.keys()

@@ -136,8 +136,11 @@ def checked_history(
     if memo is not None and raw.identity is not None and memo.get(memo_key):
         return raw.data if isinstance(raw.data, PackedRows) else tuple(raw.data or ())
     rows = check_history(raw, problems)
-    if memo is not None and raw.identity is not None and len(rows) == len(raw.data or ()):
-        memo[memo_key] = True
+    if len(rows) == len(raw.data or ()):
+        if memo is not None and raw.identity is not None:
+            memo[memo_key] = True
+        if isinstance(raw.data, PackedRows):  # all good: keep the curves made while parsing
+            return raw.data
     return rows
 
 
