@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
-from types import CodeType, SimpleNamespace
+from types import CodeType, FunctionType, SimpleNamespace
 from typing import Any, cast
 
 import jinja2
@@ -81,7 +81,7 @@ class _Context(jinja2.runtime.Context):
     comparison page makes ~35 calls)."""
 
     def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if __obj in _PLAIN_HELPERS:
+        if type(__obj) is FunctionType and __obj in _PLAIN_HELPERS:  # hashable, then
             kwargs.pop("_block_vars", None)
             kwargs.pop("_loop_vars", None)
             return __obj(*args, **kwargs)

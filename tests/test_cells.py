@@ -388,6 +388,25 @@ def test_every_template_escapes_with_the_environment_escape() -> None:
         assert env.get_template(name).root_render_func.__globals__["escape"] is _escape
 
 
+def test_templates_call_helpers_directly_and_anything_else_as_jinja_does() -> None:
+    """The helpers skip Jinja's ``pass_context`` check; a function that asks for the context
+    still gets it, and calling what is undefined still fails."""
+    import jinja2
+
+    from sitegen.cells import STATE_MARKS
+    from sitegen.render import make_environment
+
+    @jinja2.pass_context
+    def who(context: jinja2.runtime.Context) -> str:
+        return str(context["name"])
+
+    env = make_environment()
+    page = env.from_string("{{ h.state_mark('added') }}|{{ who() }}|{{ h.state_mark('x') }}")
+    assert page.render(name="ctx", who=who) == f"{STATE_MARKS['added']}|ctx|"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ nope() }}").render()
+
+
 OLD_SUMMARY_ROWS = """{% set bv = vs[base] %}
 {% set created_differs = vs|map(attribute="created_at")|unique|list|length > 1 %}
 <tr data-key="created" data-differs="{{ 'true' if created_differs else 'false' }}"><th scope="row" class="key">Created</th>
