@@ -68,7 +68,7 @@ def child(store: str, render: bool) -> None:
 def instructions(src: Path, store: Path, render: bool) -> int:
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     cmd += [sys.executable, __file__, "--child", str(store), "render" if render else "plan"]
-    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "SITEGEN_SRC": str(src), "PYTHONHASHSEED": "0"}  # see _common.py
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd="/tmp")
     found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if not found:
