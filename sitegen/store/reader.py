@@ -226,7 +226,7 @@ def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
                 )
             )
         except RecursionError:
-            data, why = None, TOO_DEEP
+            why = TOO_DEEP
         if why is not None:
             data = None
             problems.append(Problem(backend.display(key), None, f"refused: {why}", NESTING_HINT))
@@ -245,16 +245,20 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
             continue
         try:
             row = _json_line(line)
+            refused = nesting_problem(row) if may_be_too_deep(line) else None
         except json.JSONDecodeError as exc:
-            why, hint = f"invalid JSON line: {exc.msg}", _CUT_LINE
+            problems.append(
+                Problem(backend.display(key), lineno, f"invalid JSON line: {exc.msg}", _CUT_LINE)
+            )
+            continue
         except RecursionError:
-            why, hint = f"refused: {TOO_DEEP}", NESTING_HINT
+            refused = TOO_DEEP
+        if refused is None:
+            rows.append(row)
         else:
-            if not (why_not := nesting_problem(row) if may_be_too_deep(line) else None):
-                rows.append(row)
-                continue
-            why, hint = f"refused: {why_not}", NESTING_HINT
-        problems.append(Problem(backend.display(key), lineno, why, hint))
+            problems.append(
+                Problem(backend.display(key), lineno, f"refused: {refused}", NESTING_HINT)
+            )
     return Raw(key, backend.display(key), text, rows, sha256=sha256_hex(text.encode("utf-8")))
 
 
