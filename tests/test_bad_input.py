@@ -259,7 +259,7 @@ def test_values_nested_too_deeply_are_refused_where_they_are(
 ) -> None:
     """JSON nested ~1,000 levels deep ended the build in a RecursionError traceback (parsing,
     pickling into the memo); every store file is now refused past 100 levels, by name and
-    line, and the build fails cleanly. 97 levels are kept, and rebuild from the memo."""
+    line, and the build fails cleanly. 99 levels (a row holding 98) are kept, and rebuild."""
     store = tmp_path / "store"
     small_project(store, tmp_path)
     history = store / "runs/train1/history.jsonl"
