@@ -105,10 +105,16 @@ def series(history: Sequence[Mapping[str, Any]], metric: str) -> list[tuple[int,
 
 
 def finite_number(value: Any) -> TypeGuard[int | float]:
-    """A real, finite number (not a boolean); exact float first, since nearly all are."""
+    """A real number that a float holds finite (not a boolean, not an integer past 1e308);
+    exact float first, since nearly all are."""
     if type(value) is float:
         return math.isfinite(value)
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float: no point to draw
+        return False
 
 
 def numeric_type(kind: type) -> bool:

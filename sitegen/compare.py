@@ -7,13 +7,12 @@ The first version is the baseline unless ``baseline`` says otherwise.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple, overload
 
-from sitegen.charts import FLATTEN, EncodedSeries, columns, encoded_series
+from sitegen.charts import FLATTEN, EncodedSeries, columns, encoded_series, finite_number
 from sitegen.config import SiteConfig
 from sitegen.contentdiff import diff_contents, display_value, flatten_values
 from sitegen.model import Project, Run, Version
@@ -50,9 +49,8 @@ CURVE_TABLE_ROWS = 30
 
 
 def number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """A metric value as a float: None for what is not a number or no finite float."""
+    return float(value) if finite_number(value) else None
 
 
 def version_facts(project: Project, v: Version) -> dict[str, Any]:

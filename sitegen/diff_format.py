@@ -97,6 +97,8 @@ def percent(value: float | None) -> str:
 
 
 def size(n: int) -> str:
+    if abs(n) >= 10**300:  # a hostile manifest's: no float holds it
+        return ("-" if n < 0 else "") + "more than 1e300 GB"
     value = float(abs(n))
     for unit in ("B", "kB", "MB", "GB"):
         if value < 1000 or unit == "GB":

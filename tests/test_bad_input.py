@@ -300,6 +300,49 @@ def test_values_nested_too_deeply_are_refused_where_they_are(
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_numbers_no_float_or_int_holds_are_refused_or_shown_without_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An integer of 5,000 digits (Python's int() refuses past 4,300) ended the build in a
+    ValueError traceback; one of 4,000 digits (no float holds it) in a metric, an
+    OverflowError. The first is refused where it is read (path:line, hint); the second is a
+    number that is not drawn, and a file that size is shown as such."""
+    store = tmp_path / "store"
+    small_project(store, tmp_path)
+    history = store / "runs/train1/history.jsonl"
+    lines = len(history.read_text().splitlines())
+    history.write_text(history.read_text() + '{"_step": 99, "loss": 1' + "0" * 5000 + "}\n")
+    (store / "artifacts/dataset/grades/collection.yaml").write_text("n: 1" + "0" * 5000 + "\n")
+    site = tmp_path / "site"
+    assert main(["build", str(store), "-o", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "set_int_max_str_digits" not in err
+    assert f"{history}:{lines + 1}: refused: Exceeds the limit (4300 digits)" in err
+    assert "collection.yaml: refused: Exceeds the limit (4300 digits)" in err
+    assert "hint: integers may have at most 4,300 digits" in err
+    huge = tmp_path / "huge"
+    small_project(huge, tmp_path)
+    history = huge / "runs/train1/history.jsonl"
+    history.write_text(history.read_text() + '{"_step": 99, "loss": 1' + "0" * 4000 + "}\n")
+    for run in ("prep1", "train1"):
+        path = huge / f"runs/{run}/run.json"
+        body = json.loads(path.read_text())
+        body["summary"].update(huge=10**4000, loss=-(10**4000))
+        path.write_text(json.dumps(body))
+    handle = sitegen.Store(huge, project="demo")
+    for i in range(2):
+        art = sitegen.Artifact("weights", type="model")
+        art.add_reference(f"s3://b/k{i}", sha256=f"{i:064x}", size=10**400 + i, name="w.bin")
+        handle.log_artifact(art)
+    assert main(["build", str(huge), "-o", str(tmp_path / "huge-site")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    page = (tmp_path / "huge-site/artifacts/model/weights/v1/index.html").read_text()
+    assert "more than 1e300 TB" in page
+    from sitegen.diff_format import size
+
+    assert size(-(10**400)) == "-more than 1e300 GB" and size(1500) == "1.5 kB"
+
+
 def test_yaml_aliases_expanding_to_billions_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

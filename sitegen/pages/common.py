@@ -183,9 +183,14 @@ def duration_seconds(start: str | None, end: str | None) -> int | None:
     return max(int((finish - begin).total_seconds()), 0)
 
 
+TOO_LARGE = 10**300
+
+
 @lru_cache(maxsize=16384, typed=True)
 def human_size(size: int) -> str:
     """Made once per process: a file's size is in every comparison and page that lists it."""
+    if size >= TOO_LARGE:  # a hostile manifest's: no float holds it
+        return "more than 1e300 TB"
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1000:

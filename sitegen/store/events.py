@@ -23,7 +23,7 @@ from sitegen.store.format import (
     sha256_hex,
 )
 from sitegen.store.nesting import HINT as NESTING_HINT
-from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, nesting_problem
+from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, nesting_problem, value_problem
 
 EVENT_TYPES = frozenset(
     {
@@ -118,13 +118,13 @@ def parse_event(
         why = nesting_problem(body) if may_be_too_deep(raw) else None
     except RecursionError:
         why = TOO_DEEP
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # JSON syntax, UTF-8, a number Python will not convert
         line = getattr(exc, "lineno", None)
         return None, [
             Problem(
                 display,
                 line,
-                f"event is not valid JSON: {exc}",
+                f"event is not valid JSON: {value_problem(exc)}",
                 "the log was edited; restore it from a backup",
             )
         ]

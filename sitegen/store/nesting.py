@@ -16,6 +16,24 @@ MAX_DEPTH = 100
 MAX_VALUES = 1_000_000
 TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 HINT = f"sitegen reads values nested at most {MAX_DEPTH} levels deep; flatten the value"
+NUMBER_HINT = "integers may have at most 4,300 digits (Python's limit); store it as a string"
+Refusal = tuple[str, str]  # why a value is refused, and the hint
+
+
+def value_problem(error: ValueError) -> str:
+    """A parser's ``ValueError`` as users read it: without Python's advice to programmers
+    (``int()`` refuses integers of more than 4,300 digits, and says how to lift that)."""
+    return str(error).split(";")[0]
+
+
+def refused(value: Any) -> Refusal | None:
+    """:func:`nesting_problem` with its hint."""
+    why = nesting_problem(value)
+    return None if why is None else (why, HINT)
+
+
+def refused_number(error: ValueError) -> Refusal:
+    return value_problem(error), NUMBER_HINT
 
 
 def nesting_problem(value: Any) -> str | None:

@@ -28,7 +28,7 @@ from sitegen.store.format import (
 )
 from sitegen.store.memo import Memo, MemoKey
 from sitegen.store.nesting import HINT as NESTING_HINT
-from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, nesting_problem
+from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, refused, refused_number
 from sitegen.store.rows import PackedRows
 from sitegen.store.writer import check_root
 
@@ -211,11 +211,11 @@ def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:
 
 def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
     text = _decode(backend, key, problems)
-    data, why = None, None
+    data, refusal = None, None
     if text is not None:
         try:
             data = json.loads(text)
-            why = nesting_problem(data) if may_be_too_deep(text) else None
+            refusal = refused(data) if may_be_too_deep(text) else None
         except json.JSONDecodeError as exc:
             problems.append(
                 Problem(
@@ -225,11 +225,15 @@ def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
                     "the file was edited by hand or truncated",
                 )
             )
+        except ValueError as exc:  # a number Python will not convert
+            refusal = refused_number(exc)
         except RecursionError:
-            why = TOO_DEEP
-        if why is not None:
+            refusal = (TOO_DEEP, NESTING_HINT)
+        if refusal is not None:
             data = None
-            problems.append(Problem(backend.display(key), None, f"refused: {why}", NESTING_HINT))
+            problems.append(
+                Problem(backend.display(key), None, f"refused: {refusal[0]}", refusal[1])
+            )
     return Raw(key, backend.display(key), text or "", data)
 
 
@@ -245,20 +249,21 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
             continue
         try:
             row = _json_line(line)
-            refused = nesting_problem(row) if may_be_too_deep(line) else None
+            refusal = refused(row) if may_be_too_deep(line) else None
         except json.JSONDecodeError as exc:
             problems.append(
                 Problem(backend.display(key), lineno, f"invalid JSON line: {exc.msg}", _CUT_LINE)
             )
             continue
+        except ValueError as exc:
+            refusal = refused_number(exc)
         except RecursionError:
-            refused = TOO_DEEP
-        if refused is None:
+            refusal = (TOO_DEEP, NESTING_HINT)
+        if refusal is None:
             rows.append(row)
         else:
-            problems.append(
-                Problem(backend.display(key), lineno, f"refused: {refused}", NESTING_HINT)
-            )
+            why, hint = refusal
+            problems.append(Problem(backend.display(key), lineno, f"refused: {why}", hint))
     return Raw(key, backend.display(key), text, rows, sha256=sha256_hex(text.encode("utf-8")))
 
 
@@ -311,9 +316,9 @@ def parse_yaml(text: str, display: str) -> tuple[Any, Problem | None]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         data = yaml.load(text, Loader=loader)
-        why = nesting_problem(data)
+        refusal = refused(data)
     except RecursionError:
-        why = TOO_DEEP
+        refusal = (TOO_DEEP, NESTING_HINT)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -322,6 +327,8 @@ def parse_yaml(text: str, display: str) -> tuple[Any, Problem | None]:
         )
     except yaml.YAMLError as exc:
         return None, Problem(display, None, f"invalid YAML: {exc}")
-    if why is not None:
-        return None, Problem(display, None, f"refused: {why}", NESTING_HINT)
+    except ValueError as exc:
+        refusal = refused_number(exc)
+    if refusal is not None:
+        return None, Problem(display, None, f"refused: {refusal[0]}", refusal[1])
     return data, None

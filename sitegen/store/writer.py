@@ -33,6 +33,7 @@ from sitegen.store.format import (
     run_key,
     sha256_hex,
 )
+from sitegen.store.nesting import TOO_DEEP, value_problem
 
 Clock = Callable[[], str]
 
@@ -177,8 +178,9 @@ def check_root(backend: Backend) -> dict[str, Any]:
             "not a sitegen store: the file is missing",
             "create one with sitegen.init(store=...) or `sitegen log-artifact`",
         ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise SitegenError.single(where, f"store root is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSON syntax, UTF-8, a 5,000-digit number
+        why = value_problem(exc) if isinstance(exc, ValueError) else TOO_DEEP
+        raise SitegenError.single(where, f"store root is not valid JSON: {why}") from None
     fmt = root.get("format") if isinstance(root, dict) else None
     if not isinstance(fmt, int):
         raise SitegenError.single(
