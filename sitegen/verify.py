@@ -98,7 +98,7 @@ def check_file(
     if found == f"{entry.sha256}:{entry.size}":
         return None
     if found is None:
-        return f"{entry.path}: object {entry.sha256[:12]}… is missing"
+        return f"{entry.path}: object {entry.sha256[:12]}… is missing (or not a regular file)"
     return f"{entry.path}: object {entry.sha256[:12]}… is corrupted (sha256/size do not match)"
 
 
@@ -117,7 +117,7 @@ def object_fingerprint(backend: Backend, sha256: str) -> str | None:
         return found if isinstance(found, str) else None
     try:
         data = backend.read(object_key(sha256))
-    except FileNotFoundError:
+    except OSError:  # missing, or not a regular file (a link is not followed)
         return None
     return f"{sha256_hex(data)}:{len(data)}"
 
@@ -185,7 +185,7 @@ def _run_sha256(backend: Backend, key: str, memo: Memo | None) -> str | None:
                 return parsed.sha256
     try:
         return sha256_hex(backend.read(key))
-    except FileNotFoundError:
+    except OSError:  # missing, or not a regular file (loading has said why)
         return None
 
 

@@ -99,6 +99,58 @@ def test_symlink_out_of_directory_is_not_followed(tmp_path: Path) -> None:
         art.add_dir(src)
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_store_files_that_are_links_or_folders_are_refused_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], jobs: str
+) -> None:
+    """A store file that is a symbolic link was read through it (a run record linked to any
+    JSON file on the machine was loaded); one that is a folder ended in an
+    IsADirectoryError traceback. Each is now a problem naming the file: the links point at
+    exact copies, so only not following them explains the problems."""
+    store = tmp_path / "store"
+    small_project(store, tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    linked = [
+        "artifacts/model/grader/v0/manifest.json",
+        "runs/train1/history.jsonl",
+        "runs/prep1/run.json",
+        sorted(p.relative_to(store).as_posix() for p in (store / "events").iterdir())[3],
+    ]
+    for rel in linked:
+        target = outside / rel.replace("/", "_")
+        target.write_bytes((store / rel).read_bytes())
+        (store / rel).unlink()
+        (store / rel).symlink_to(target)
+    (store / "runs/ghost").mkdir()
+    (store / "runs/ghost/run.json").mkdir()
+    assert main(["build", str(store), "-o", str(tmp_path / "site"), "--jobs", jobs]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for rel in linked[:3]:
+        assert f"{store / rel}: unreadable: a symbolic link" in err
+    assert f"{store / linked[3]}: event unreadable: a symbolic link" in err
+    assert f"{store / 'runs/ghost/run.json'}: unreadable: Is a directory" in err
+
+
+def test_a_stored_object_that_is_a_link_is_not_hashed_through_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    small_project(store, tmp_path)
+    obj = next(p for p in sorted((store / "objects").rglob("*")) if p.is_file())
+    copy = tmp_path / "copy"
+    copy.write_bytes(obj.read_bytes())  # the very bytes: only the link is wrong
+    obj.unlink()
+    obj.symlink_to(copy)
+    assert main(["verify", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert "is missing (or not a regular file)" in err and "Traceback" not in err
+    assert main(["build", str(store), "-o", str(tmp_path / "site")]) == 0  # shown, not fatal
+    audit = (tmp_path / "site/audit/index.html").read_text()
+    assert "is missing (or not a regular file)" in html.unescape(audit)
+
+
 def test_not_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path)]) == 1
     err = capsys.readouterr().err

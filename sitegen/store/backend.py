@@ -12,6 +12,7 @@ store root, so the local directory (here) and an object store (conditional PUT w
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import uuid
 from pathlib import Path
@@ -30,6 +31,16 @@ class Backend(Protocol):
     def put_exclusive(self, key: str, data: bytes) -> bool: ...
     def display(self, key: str) -> str: ...
     def identity(self, key: str) -> tuple[int, ...]: ...
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def unreadable(error: OSError) -> str:
+    """Why a store file could not be read, in words (ELOOP is a symbolic link not followed)."""
+    if error.errno == errno.ELOOP:
+        return "a symbolic link (sitegen does not follow links in a store)"
+    return error.strerror or str(error)
 
 
 def file_identity(st: os.stat_result) -> tuple[int, ...]:
@@ -55,7 +66,11 @@ class LocalBackend:
         return self._prefix + key if key else self._root
 
     def read(self, key: str) -> bytes:
-        with open(self._os_path(key), "rb") as handle:
+        """The file's bytes; a symbolic link is not followed (``OSError``, see
+        :func:`unreadable`): a store's files are untrusted input and must not lead the build
+        to read, and publish, a file outside the store."""
+        fd = os.open(self._os_path(key), _READ_FLAGS)
+        with open(fd, "rb") as handle:
             return handle.read()
 
     def exists(self, key: str) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitegen.errors import Problem
-from sitegen.store.backend import Backend
+from sitegen.store.backend import Backend, unreadable
 from sitegen.store.format import (
     EVENTS,
     FORMAT_VERSION,
@@ -194,7 +194,13 @@ def read_log(
                     "events were deleted",
                 )
             )
-        raw = backend.read(key)
+        try:
+            raw = backend.read(key)
+        except OSError as exc:  # a directory, a symbolic link, no permission
+            why = f"event unreadable: {unreadable(exc)}"
+            problems.append(Problem(backend.display(key), None, why, "restore it from a backup"))
+            prev, expected = None, seq + 1
+            continue
         event, found = parse_event(backend.display(key), raw, seq, prev)
         problems.extend(p for p in found if seq == expected or "hash chain" not in p.message)
         if event is not None:

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from sitegen.errors import Problem
-from sitegen.store.backend import Backend
+from sitegen.store.backend import Backend, unreadable
 from sitegen.store.events import Event, list_event_seqs, read_log
 from sitegen.store.format import (
     ARTIFACTS,
@@ -206,7 +206,9 @@ def _decode(backend: Backend, key: str, problems: list[Problem]) -> str | None:
         return backend.read(key).decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(backend.display(key), None, f"not UTF-8 text: {exc.reason}"))
-        return None
+    except OSError as exc:  # a directory, a symbolic link, no permission
+        problems.append(Problem(backend.display(key), None, f"unreadable: {unreadable(exc)}"))
+    return None
 
 
 def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
