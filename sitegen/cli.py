@@ -27,6 +27,7 @@ from sitegen.commands import (
     verify_site,
 )
 from sitegen.errors import SitegenError, UsageError
+from sitegen.store.backend import unreadable
 from sitegen.store.nesting import HINT
 
 COMMANDS = (
@@ -86,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # a file that cannot be read or written, where no reader says why
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"sitegen: error: {where}{unreadable(error)}", file=sys.stderr)
+        return 1
     except RecursionError:  # input nested past what a reader checks (an importer's source)
         print(
             f"sitegen: error: input nested too deeply to process\n  hint: {HINT}", file=sys.stderr

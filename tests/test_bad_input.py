@@ -133,6 +133,25 @@ def test_store_files_that_are_links_or_folders_are_refused_not_followed(
     assert f"{store / 'runs/ghost/run.json'}: unreadable: Is a directory" in err
 
 
+def test_logging_into_a_store_whose_last_event_is_a_link_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The writer reads the log's last event to chain the next one: a link there is one
+    clean error (exit 1, the file named), not an OSError traceback."""
+    store = tmp_path / "store"
+    small_project(store, tmp_path)
+    last = sorted((store / "events").iterdir())[-1]
+    copy = tmp_path / "last.json"
+    copy.write_bytes(last.read_bytes())
+    last.unlink()
+    last.symlink_to(copy)
+    src = make_files(tmp_path / "src", {"a.txt": "a"})
+    args = ["log-artifact", str(src), "--store", str(store), "--name", "x", "--type", "dataset"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"sitegen: error: {last}: a symbolic link" in err and "Traceback" not in err
+
+
 def test_a_stored_object_that_is_a_link_is_not_hashed_through_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

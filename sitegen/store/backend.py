@@ -37,7 +37,7 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXE
 
 
 def unreadable(error: OSError) -> str:
-    """Why a store file could not be read, in words (ELOOP is a symbolic link not followed)."""
+    """Why a file could not be read, in words (ELOOP: a store's symbolic link, not followed)."""
     if error.errno == errno.ELOOP:
         return "a symbolic link (sitegen does not follow links in a store)"
     return error.strerror or str(error)
