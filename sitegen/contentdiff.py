@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from sitegen.store.nesting import TOO_DEEP, nesting_problem
+from sitegen.store.nesting import TOO_DEEP, nesting_problem, value_problem
 
 MAX_DIFF_LINES = 2000
 STRUCTURED = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
@@ -128,7 +128,8 @@ def parse_structured(kind: str, text: str) -> tuple[Any, str | None]:
             value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         why = nesting_problem(value)
     except (ValueError, yaml.YAMLError) as exc:
-        return None, f"not valid {kind.upper()}: {str(exc).splitlines()[0]}"
+        why = value_problem(exc) if isinstance(exc, ValueError) else str(exc)
+        return None, f"not valid {kind.upper()}: {why.splitlines()[0]}"
     except RecursionError:
         why = TOO_DEEP
     return (None, f"not compared by structure: {why}") if why else (value, None)

@@ -412,6 +412,13 @@ def test_numbers_no_float_or_int_holds_are_refused_or_shown_without_a_crash(
     from sitegen.diff_format import size
 
     assert size(-(10**400)) == "-more than 1e300 GB" and size(1500) == "1.5 kB"
+    from sitegen.contentdiff import parse_structured
+
+    value, why = parse_structured("json", '{"a": 1' + "0" * 5000 + "}")
+    assert value is None and why == (
+        "not valid JSON: Exceeds the limit (4300 digits) for integer string conversion: "
+        "value has 5001 digits"
+    )
 
 
 def test_yaml_aliases_expanding_to_billions_are_refused(

@@ -18,6 +18,7 @@ TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 HINT = f"sitegen reads values nested at most {MAX_DEPTH} levels deep; flatten the value"
 NUMBER_HINT = "integers may have at most 4,300 digits (Python's limit); store it as a string"
 Refusal = tuple[str, str]  # why a value is refused, and the hint
+DEEP: Refusal = (TOO_DEEP, HINT)  # what a parser's own RecursionError means
 
 
 def value_problem(error: ValueError) -> str:

@@ -27,8 +27,7 @@ from sitegen.store.format import (
     sha256_hex,
 )
 from sitegen.store.memo import Memo, MemoKey
-from sitegen.store.nesting import HINT as NESTING_HINT
-from sitegen.store.nesting import TOO_DEEP, may_be_too_deep, refused, refused_number
+from sitegen.store.nesting import DEEP, may_be_too_deep, refused, refused_number
 from sitegen.store.rows import PackedRows
 from sitegen.store.writer import check_root
 
@@ -230,7 +229,7 @@ def read_json(backend: Backend, key: str, problems: list[Problem]) -> Raw:
         except ValueError as exc:  # a number Python will not convert
             refusal = refused_number(exc)
         except RecursionError:
-            refusal = (TOO_DEEP, NESTING_HINT)
+            refusal = DEEP
         if refusal is not None:
             data = None
             problems.append(
@@ -260,7 +259,7 @@ def read_jsonl(backend: Backend, key: str, problems: list[Problem]) -> Raw:
         except ValueError as exc:
             refusal = refused_number(exc)
         except RecursionError:
-            refusal = (TOO_DEEP, NESTING_HINT)
+            refusal = DEEP
         if refusal is None:
             rows.append(row)
         else:
@@ -320,7 +319,7 @@ def parse_yaml(text: str, display: str) -> tuple[Any, Problem | None]:
         data = yaml.load(text, Loader=loader)
         refusal = refused(data)
     except RecursionError:
-        refusal = (TOO_DEEP, NESTING_HINT)
+        refusal = DEEP
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
